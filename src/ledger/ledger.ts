@@ -1,0 +1,422 @@
+import { blobToDigest, digestToBlob } from "./digest.ts";
+import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
+import { PairTable, type PairRow } from "./pairs.ts";
+import type { Database, SqlValue } from "./sqlite.ts";
+
+export const SUFFIXES = ["sig", "att", "sbom"] as const;
+export type Suffix = (typeof SUFFIXES)[number];
+const suffixCode = (s: Suffix): number => SUFFIXES.indexOf(s);
+const suffixOf = (code: number): Suffix => SUFFIXES[code] ?? "sig";
+
+/** missing: not on the primary (not promoted yet); unsigned: there, no family tag; signed: has some. */
+export type SubjectState = "missing" | "unsigned" | "signed";
+const STATES: readonly SubjectState[] = ["missing", "unsigned", "signed"];
+
+/** The primary's state of one (primary host, repository, digest). Times in epoch seconds. */
+export interface Subject {
+  readonly id: number;
+  readonly state: SubjectState;
+  readonly firstSeen: number;
+  readonly signedAt: number | undefined;
+  readonly checkedAt: number;
+  readonly dueAt: number;
+  /** Family tag -> manifest digest on the primary. */
+  readonly tags: ReadonlyMap<Suffix, string>;
+}
+
+export interface SubjectUpdate {
+  readonly state: SubjectState;
+  readonly firstSeen: number;
+  readonly signedAt: number | undefined;
+  readonly checkedAt: number;
+  readonly dueAt: number;
+  readonly tags: ReadonlyMap<Suffix, string>;
+}
+
+export interface Pair {
+  readonly mirror: string;
+  readonly suffix: Suffix;
+  readonly digest: string;
+  readonly verifiedAt: number;
+  readonly dueAt: number;
+}
+
+export interface SubjectKey {
+  readonly primary: string;
+  readonly repository: string;
+  readonly digest: string;
+}
+
+const keyOf = (k: SubjectKey): string => `${k.primary}\n${k.repository}\n${k.digest}`;
+
+type Write =
+  | { kind: "subject"; key: SubjectKey; update: SubjectUpdate }
+  | { kind: "children"; digest: string; isIndex: boolean; children: readonly string[] }
+  | { kind: "pair"; key: SubjectKey; mirror: string; suffix: Suffix; digest: string; verifiedAt: number; dueAt: number }
+  | { kind: "unpair"; key: SubjectKey; mirror: string; suffix: Suffix };
+
+/** Interned names: the ledger stores integers, the engine speaks strings. */
+class Names {
+  readonly byName = new Map<string, number>();
+  readonly byId = new Map<number, string>();
+  add(id: number, name: string): void {
+    this.byName.set(name, id);
+    this.byId.set(id, name);
+  }
+}
+
+const num = (v: SqlValue | undefined): number => (typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0);
+
+/**
+ * The ledger of one run: everything read once at open (a run asks about every group), writes
+ * queued and committed in batches by `flush()`, so a kill at any moment loses at most the
+ * batch in flight, and a pair is only ever written after the registry was seen to hold it.
+ */
+export class Ledger {
+  private readonly hosts = new Names();
+  private readonly repositories = new Names();
+  private readonly digests = new Names();
+  private readonly subjects = new Map<string, Subject>();
+  private readonly subjectKeys = new Map<number, SubjectKey>();
+  private readonly pairs = new PairTable();
+  private readonly childrenOf = new Map<string, readonly string[]>();
+  private pending: Write[] = [];
+  /** Ids of subjects written since load, so pairs queued after them need no look-up. */
+  private readonly writtenIds = new Map<string, number>();
+
+  private constructor(
+    readonly path: string,
+    private readonly opened: OpenedLedger | undefined,
+    readonly writable: boolean,
+  ) {
+    if (opened !== undefined) this.load(opened.db);
+  }
+
+  /** For replicate: validated, locked, migrated. */
+  static openForRun(path: string): Ledger {
+    return new Ledger(path, openForWrite(path), true);
+  }
+
+  /** For dry runs, verify, stats: no lock, no writes; a missing file is an empty ledger. */
+  static openReadOnly(path: string): Ledger {
+    return new Ledger(path, openForRead(path), false);
+  }
+
+  /** No file at all (`--no-ledger`): every pair is due, nothing is kept. */
+  static none(): Ledger {
+    return new Ledger(":none:", undefined, false);
+  }
+
+  private load(db: Database): void {
+    for (const r of db.prepare("SELECT id, name FROM hosts").all()) this.hosts.add(num(r["id"]), String(r["name"]));
+    for (const r of db.prepare("SELECT id, name FROM repositories").all()) this.repositories.add(num(r["id"]), String(r["name"]));
+    for (const r of db.prepare("SELECT id, value FROM digests").all()) {
+      this.digests.add(num(r["id"]), blobToDigest(r["value"] as Uint8Array));
+    }
+    const tags = new Map<number, Map<Suffix, string>>();
+    for (const r of db.prepare("SELECT subject_id, suffix, digest_id FROM subject_tags").all()) {
+      const id = num(r["subject_id"]);
+      let m = tags.get(id);
+      if (m === undefined) tags.set(id, (m = new Map()));
+      m.set(suffixOf(num(r["suffix"])), this.digests.byId.get(num(r["digest_id"])) ?? "");
+    }
+    const rows = db
+      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at FROM subjects")
+      .all();
+    for (const r of rows) {
+      const id = num(r["id"]);
+      const key: SubjectKey = {
+        primary: this.hosts.byId.get(num(r["host_id"])) ?? "",
+        repository: this.repositories.byId.get(num(r["repository_id"])) ?? "",
+        digest: this.digests.byId.get(num(r["digest_id"])) ?? "",
+      };
+      this.subjectKeys.set(id, key);
+      this.subjects.set(keyOf(key), {
+        id,
+        state: STATES[num(r["state"])] ?? "missing",
+        firstSeen: num(r["first_seen"]),
+        signedAt: r["signed_at"] === null ? undefined : num(r["signed_at"]),
+        checkedAt: num(r["checked_at"]),
+        dueAt: num(r["due_at"]),
+        tags: tags.get(id) ?? new Map(),
+      });
+    }
+    const isIndex = new Map<string, boolean>();
+    for (const r of db.prepare("SELECT digest_id, is_index FROM manifests_read").all()) {
+      isIndex.set(this.digests.byId.get(num(r["digest_id"])) ?? "", num(r["is_index"]) === 1);
+    }
+    const kids = new Map<string, string[]>();
+    for (const r of db.prepare("SELECT parent_id, child_id FROM children ORDER BY parent_id, position").all()) {
+      const parent = this.digests.byId.get(num(r["parent_id"])) ?? "";
+      let list = kids.get(parent);
+      if (list === undefined) kids.set(parent, (list = []));
+      list.push(this.digests.byId.get(num(r["child_id"])) ?? "");
+    }
+    for (const [digest, index] of isIndex) this.childrenOf.set(digest, index ? (kids.get(digest) ?? []) : []);
+    // Pages by subject id keep the transient row objects small.
+    const page = db.prepare(
+      "SELECT subject_id, host_id, suffix, digest_id, verified_at, due_at FROM pairs WHERE subject_id >= ? AND subject_id < ?",
+    );
+    const maxId = num(db.prepare("SELECT max(id) AS m FROM subjects").get()?.["m"]);
+    const step = 2048;
+    for (let lo = 0; lo <= maxId; lo += step) {
+      for (const r of page.all(lo, lo + step)) {
+        this.pairs.append(num(r["subject_id"]), {
+          hostId: num(r["host_id"]),
+          suffix: num(r["suffix"]),
+          digestId: num(r["digest_id"]),
+          verifiedAt: num(r["verified_at"]),
+          dueAt: num(r["due_at"]),
+        });
+      }
+    }
+  }
+
+  get subjectCount(): number {
+    return this.subjects.size;
+  }
+
+  get pairCount(): number {
+    return this.pairs.size;
+  }
+
+  subject(key: SubjectKey): Subject | undefined {
+    return this.subjects.get(keyOf(key));
+  }
+
+  /** What the ledger says `mirror` holds for the subject's `suffix` tag. */
+  pair(subject: Subject, mirror: string, suffix: Suffix): Pair | undefined {
+    const hostId = this.hosts.byName.get(mirror);
+    if (hostId === undefined) return undefined;
+    const row = this.pairs.find(subject.id, hostId, suffixCode(suffix));
+    return row === undefined ? undefined : this.toPair(row);
+  }
+
+  pairsOf(subject: Subject): Pair[] {
+    return [...this.pairs.of(subject.id)].map((r) => this.toPair(r));
+  }
+
+  /** The children of an index, [] for a plain manifest, undefined when never read. */
+  children(digest: string): readonly string[] | undefined {
+    return this.childrenOf.get(digest);
+  }
+
+  /** Every subject in the ledger (for explain and pruning). */
+  *entries(): Generator<[SubjectKey, Subject]> {
+    for (const s of this.subjects.values()) {
+      const key = this.subjectKeys.get(s.id);
+      if (key !== undefined) yield [key, s];
+    }
+  }
+
+  private toPair(row: PairRow): Pair {
+    return {
+      mirror: this.hosts.byId.get(row.hostId) ?? "",
+      suffix: suffixOf(row.suffix),
+      digest: this.digests.byId.get(row.digestId) ?? "",
+      verifiedAt: row.verifiedAt,
+      dueAt: row.dueAt,
+    };
+  }
+
+  // Writes: queued, committed by flush(). A read-only ledger accepts and drops them,
+  // so a dry run walks the same code path.
+
+  putSubject(key: SubjectKey, update: SubjectUpdate): void {
+    this.pending.push({ kind: "subject", key, update });
+  }
+
+  putChildren(digest: string, isIndex: boolean, children: readonly string[]): void {
+    this.childrenOf.set(digest, isIndex ? children : []);
+    this.pending.push({ kind: "children", digest, isIndex, children });
+  }
+
+  /** Only after `mirror` was seen, or made, to hold `digest` under the subject's `suffix` tag. */
+  putPair(key: SubjectKey, mirror: string, suffix: Suffix, digest: string, verifiedAt: number, dueAt: number): void {
+    this.pending.push({ kind: "pair", key, mirror, suffix, digest, verifiedAt, dueAt });
+  }
+
+  /** The mirror was seen not to hold what the ledger said. */
+  dropPair(key: SubjectKey, mirror: string, suffix: Suffix): void {
+    this.pending.push({ kind: "unpair", key, mirror, suffix });
+  }
+
+  get pendingWrites(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Commits every queued write in one transaction. After a failed commit the interned ids cached
+   * here may name rolled-back rows, so the ledger refuses further writes for this run.
+   */
+  flush(): void {
+    const writes = this.pending;
+    this.pending = [];
+    const db = this.opened?.db;
+    if (!this.writable || db === undefined || writes.length === 0) return;
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      db.transaction(() => {
+        for (const w of writes) this.apply(db, w);
+      });
+    } catch (err) {
+      this.failed = err instanceof Error ? err : new Error(String(err));
+      throw this.failed;
+    }
+  }
+  private failed: Error | undefined;
+
+  private intern(db: Database, table: "hosts" | "repositories", names: Names, name: string): number {
+    const known = names.byName.get(name);
+    if (known !== undefined) return known;
+    db.prepare(`INSERT OR IGNORE INTO ${table} (name) VALUES (?)`).run(name);
+    const id = num(db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name)?.["id"]);
+    names.add(id, name);
+    return id;
+  }
+
+  private digestId(db: Database, digest: string): number {
+    const known = this.digests.byName.get(digest);
+    if (known !== undefined) return known;
+    const blob = digestToBlob(digest);
+    db.prepare("INSERT OR IGNORE INTO digests (value) VALUES (?)").run(blob);
+    const id = num(db.prepare("SELECT id FROM digests WHERE value = ?").get(blob)?.["id"]);
+    this.digests.add(id, digest);
+    return id;
+  }
+
+  private subjectId(db: Database, key: SubjectKey): number | undefined {
+    const known = this.subjects.get(keyOf(key))?.id ?? this.writtenIds.get(keyOf(key));
+    if (known !== undefined) return known;
+    const row = db
+      .prepare("SELECT id FROM subjects WHERE host_id = ? AND repository_id = ? AND digest_id = ?")
+      .get(
+        this.intern(db, "hosts", this.hosts, key.primary),
+        this.intern(db, "repositories", this.repositories, key.repository),
+        this.digestId(db, key.digest),
+      );
+    return row === undefined ? undefined : num(row["id"]);
+  }
+
+  private apply(db: Database, w: Write): void {
+    switch (w.kind) {
+      case "subject": {
+        const u = w.update;
+        const hostId = this.intern(db, "hosts", this.hosts, w.key.primary);
+        const repoId = this.intern(db, "repositories", this.repositories, w.key.repository);
+        const digestId = this.digestId(db, w.key.digest);
+        db.prepare(
+          `INSERT INTO subjects (host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (host_id, repository_id, digest_id) DO UPDATE SET
+             state = excluded.state, first_seen = excluded.first_seen, signed_at = excluded.signed_at,
+             checked_at = excluded.checked_at, due_at = excluded.due_at`,
+        ).run(hostId, repoId, digestId, STATES.indexOf(u.state), u.firstSeen, u.signedAt ?? null, u.checkedAt, u.dueAt);
+        const id = num(
+          db.prepare("SELECT id FROM subjects WHERE host_id = ? AND repository_id = ? AND digest_id = ?").get(hostId, repoId, digestId)?.["id"],
+        );
+        this.writtenIds.set(keyOf(w.key), id);
+        db.prepare("DELETE FROM subject_tags WHERE subject_id = ?").run(id);
+        for (const [suffix, digest] of u.tags) {
+          db.prepare("INSERT INTO subject_tags (subject_id, suffix, digest_id) VALUES (?, ?, ?)").run(
+            id,
+            suffixCode(suffix),
+            this.digestId(db, digest),
+          );
+        }
+        // Pairs verified against another signature of this subject no longer hold.
+        db.prepare(
+          `DELETE FROM pairs WHERE subject_id = ? AND NOT EXISTS (
+             SELECT 1 FROM subject_tags t WHERE t.subject_id = pairs.subject_id AND t.suffix = pairs.suffix AND t.digest_id = pairs.digest_id)`,
+        ).run(id);
+        return;
+      }
+      case "children": {
+        const parent = this.digestId(db, w.digest);
+        db.prepare("INSERT OR REPLACE INTO manifests_read (digest_id, is_index) VALUES (?, ?)").run(parent, w.isIndex ? 1 : 0);
+        db.prepare("DELETE FROM children WHERE parent_id = ?").run(parent);
+        w.children.forEach((child, position) => {
+          db.prepare("INSERT INTO children (parent_id, position, child_id) VALUES (?, ?, ?)").run(parent, position, this.digestId(db, child));
+        });
+        return;
+      }
+      case "pair": {
+        const subjectId = this.subjectId(db, w.key);
+        if (subjectId === undefined) throw new Error(`ledger: pair for unknown subject ${w.key.repository}@${w.key.digest}`);
+        db.prepare(
+          `INSERT INTO pairs (subject_id, host_id, suffix, digest_id, verified_at, due_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (subject_id, host_id, suffix) DO UPDATE SET
+             digest_id = excluded.digest_id, verified_at = excluded.verified_at, due_at = excluded.due_at`,
+        ).run(
+          subjectId,
+          this.intern(db, "hosts", this.hosts, w.mirror),
+          suffixCode(w.suffix),
+          this.digestId(db, w.digest),
+          w.verifiedAt,
+          w.dueAt,
+        );
+        return;
+      }
+      case "unpair": {
+        const subjectId = this.subjectId(db, w.key);
+        const hostId = this.hosts.byName.get(w.mirror);
+        if (subjectId === undefined || hostId === undefined) return;
+        db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(subjectId, hostId, suffixCode(w.suffix));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Forgets subjects no longer in any manifest, pairs of hosts no longer mirrors of their group,
+   * and old run rows. Only after a run that saw every group (no filters).
+   */
+  prune(live: ReadonlyMap<string, ReadonlySet<string>>, keepRunsSince: number): { subjects: number; pairs: number } {
+    const db = this.opened?.db;
+    if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
+    let subjects = 0;
+    let pairs = 0;
+    db.transaction(() => {
+      for (const [k, s] of this.subjects) {
+        const mirrors = live.get(k);
+        if (mirrors === undefined) {
+          subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
+          continue;
+        }
+        for (const p of this.pairs.of(s.id)) {
+          const host = this.hosts.byId.get(p.hostId) ?? "";
+          if (!mirrors.has(host)) {
+            pairs += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, p.hostId, p.suffix).changes;
+          }
+        }
+      }
+      db.prepare("DELETE FROM runs WHERE started_at < ? AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT 100)").run(keepRunsSince);
+    });
+    return { subjects, pairs };
+  }
+
+  startRun(verb: string, startedAt: number): number {
+    const db = this.opened?.db;
+    if (!this.writable || db === undefined) return 0;
+    return db.prepare("INSERT INTO runs (verb, started_at) VALUES (?, ?)").run(verb, startedAt).lastInsertRowid;
+  }
+
+  finishRun(id: number, finishedAt: number, summary: unknown): void {
+    const db = this.opened?.db;
+    if (!this.writable || db === undefined || id === 0) return;
+    db.prepare("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?").run(finishedAt, JSON.stringify(summary), id);
+  }
+
+  /** The underlying database, for `ledger stats` queries; undefined without a file. */
+  get database(): Database | undefined {
+    return this.opened?.db;
+  }
+
+  static subjectKeyString(key: SubjectKey): string {
+    return keyOf(key);
+  }
+
+  close(): void {
+    this.opened?.close();
+  }
+}

@@ -1,0 +1,142 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
+import { openDatabase, type Database } from "./sqlite.ts";
+
+/** A ledger file we must not use: reported as one line naming the file, exit 2, file untouched. */
+export class LedgerError extends Error {
+  override readonly name = "LedgerError";
+  constructor(
+    readonly path: string,
+    what: string,
+  ) {
+    super(`${path}: ${what}`);
+  }
+}
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+function sqliteErrorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
+}
+
+/** Refuses what is not a sigmirror ledger of a schema we know, without writing a byte. */
+function validateExisting(path: string): void {
+  const st = statSync(path);
+  if (!st.isFile()) throw new LedgerError(path, "is not a regular file");
+  if (st.size === 0) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString("latin1") !== SQLITE_MAGIC) throw new LedgerError(path, "not a SQLite database (not a sigmirror ledger)");
+  let db: Database | undefined;
+  try {
+    db = openDatabase(path, { readOnly: true, busyTimeoutMs: 2000 });
+    const app = Number(db.prepare("PRAGMA application_id").get()?.["application_id"] ?? 0);
+    const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0);
+    if (app !== APPLICATION_ID) {
+      const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_master").get()?.["n"] ?? 0);
+      if (tables > 0 || version !== 0) throw new LedgerError(path, "a SQLite database that is not a sigmirror ledger");
+      return;
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new LedgerError(path, `ledger schema ${version} is newer than this sigmirror supports (${SCHEMA_VERSION}); use a newer sigmirror`);
+    }
+    const check = db.prepare("PRAGMA quick_check(1)").get()?.["quick_check"];
+    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${String(check)})`);
+  } catch (err) {
+    if (err instanceof LedgerError) throw err;
+    throw new LedgerError(path, `corrupt or unreadable ledger: ${sqliteErrorText(err)}`);
+  } finally {
+    db?.close();
+  }
+}
+
+function migrate(db: Database): void {
+  const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0);
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(migrations[v] ?? "");
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  });
+}
+
+/**
+ * The run lock: a sidecar SQLite file held in EXCLUSIVE locking mode. The OS drops the lock when the
+ * process dies, however it dies, so nothing is ever left behind (unlike a PID file, and every pod is PID 1).
+ * The ledger itself stays readable meanwhile (ledger stats, --dry-run).
+ */
+function takeRunLock(path: string): Database {
+  const lockPath = `${path}.lock`;
+  let lock: Database | undefined;
+  try {
+    lock = openDatabase(lockPath, { busyTimeoutMs: 0 });
+    lock.exec("PRAGMA locking_mode = EXCLUSIVE");
+    lock.exec("BEGIN EXCLUSIVE");
+    lock.exec("COMMIT");
+    return lock;
+  } catch (err) {
+    lock?.close();
+    const text = sqliteErrorText(err);
+    if (/locked|busy/i.test(text)) throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends");
+    throw new LedgerError(path, `cannot take the run lock ${lockPath}: ${text}`);
+  }
+}
+
+export interface OpenedLedger {
+  readonly db: Database;
+  close(): void;
+}
+
+/** Opens the ledger for a run that writes it: validated, locked, migrated, WAL. */
+export function openForWrite(path: string): OpenedLedger {
+  if (existsSync(path)) validateExisting(path);
+  const lock = takeRunLock(path);
+  // Validate again under the lock: another run may have migrated it meanwhile.
+  if (existsSync(path)) validateExisting(path);
+  let db: Database;
+  try {
+    db = openDatabase(path, { busyTimeoutMs: 5000 });
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    migrate(db);
+  } catch (err) {
+    lock.close();
+    throw new LedgerError(path, `cannot open: ${sqliteErrorText(err)}`);
+  }
+  return {
+    db,
+    close() {
+      try {
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch {
+        // A checkpoint is housekeeping; the data is committed already.
+      }
+      db.close();
+      lock.close();
+    },
+  };
+}
+
+/** Opens an existing ledger read-only (stats, explain, dry runs); takes no lock. */
+export function openForRead(path: string): OpenedLedger | undefined {
+  if (!existsSync(path)) return undefined;
+  validateExisting(path);
+  if (statSync(path).size === 0) return undefined;
+  try {
+    const db = openDatabase(path, { readOnly: true, busyTimeoutMs: 5000 });
+    if (Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0) < SCHEMA_VERSION) {
+      // An older schema: readable only after the next writing run migrates it.
+      db.close();
+      throw new LedgerError(path, "ledger schema is older than this sigmirror; a replicate run migrates it");
+    }
+    return { db, close: () => db.close() };
+  } catch (err) {
+    if (err instanceof LedgerError) throw err;
+    throw new LedgerError(path, `cannot open: ${sqliteErrorText(err)}`);
+  }
+}

@@ -1,0 +1,69 @@
+// The ledger's on-disk layout. Integers everywhere: hosts, repositories and digests are interned,
+// so each ~920,000-row pair table stays small (registry-facts.md: ~25 MB for the full k8s shape).
+
+/** `PRAGMA application_id`: "SGMR". A SQLite file without it is not ours. */
+export const APPLICATION_ID = 0x53474d52;
+
+/** Migrations, index i brings the schema from version i to i + 1. Never edit a released one. */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE repositories (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  -- sha256 digests as their 32 raw bytes; any other algorithm as its text.
+  CREATE TABLE digests (id INTEGER PRIMARY KEY, value BLOB NOT NULL UNIQUE);
+
+  -- The primary's state of one (primary host, repository, digest). Times in epoch seconds.
+  -- state: 0 missing on the primary, 1 present and unsigned, 2 signed.
+  CREATE TABLE subjects (
+    id INTEGER PRIMARY KEY,
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    repository_id INTEGER NOT NULL REFERENCES repositories(id),
+    digest_id INTEGER NOT NULL REFERENCES digests(id),
+    state INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    signed_at INTEGER,
+    checked_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    UNIQUE (host_id, repository_id, digest_id)
+  );
+
+  -- The signature-family tags the primary holds for a subject. suffix: 0 sig, 1 att, 2 sbom.
+  CREATE TABLE subject_tags (
+    subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+    suffix INTEGER NOT NULL,
+    digest_id INTEGER NOT NULL REFERENCES digests(id),
+    PRIMARY KEY (subject_id, suffix)
+  ) WITHOUT ROWID;
+
+  -- Children of an index, read once: content addressed, they never change.
+  -- A digest known to be a plain manifest has a row in manifests_read with no children.
+  CREATE TABLE manifests_read (digest_id INTEGER PRIMARY KEY REFERENCES digests(id), is_index INTEGER NOT NULL);
+  CREATE TABLE children (
+    parent_id INTEGER NOT NULL REFERENCES digests(id),
+    position INTEGER NOT NULL,
+    child_id INTEGER NOT NULL REFERENCES digests(id),
+    PRIMARY KEY (parent_id, position)
+  ) WITHOUT ROWID;
+
+  -- A mirror seen, or made, to hold the tag of (subject, suffix) at digest_id.
+  CREATE TABLE pairs (
+    subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    suffix INTEGER NOT NULL,
+    digest_id INTEGER NOT NULL REFERENCES digests(id),
+    verified_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, host_id, suffix)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    verb TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    summary TEXT NOT NULL DEFAULT '{}'
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;

@@ -8,6 +8,8 @@ import {
   type FaultRule,
   type ProxyRequestRecord,
 } from "./fault-proxy.ts";
+import { pushImage, pushIndex, pushManifestBytes, sha256Digest, type Pushed } from "./images.ts";
+import { startRegistry, type TestRegistry } from "./registry.ts";
 
 // ---------------------------------------------------------------------------------------------
 // An upstream we control (Bun.serve on a random loopback address)
@@ -567,5 +569,215 @@ describe("Bun fetch on a reset (characterization)", () => {
       ["/once", "reset"],
       ["/once", 200],
     ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Through a real distribution registry
+
+describe("through a real registry (distribution 2.8)", () => {
+  let reg: TestRegistry;
+  let basicReg: TestRegistry;
+  beforeAll(async () => {
+    [reg, basicReg] = await Promise.all([startRegistry(), startRegistry({ auth: "htpasswd" })]);
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([reg?.stop(), basicReg?.stop()]);
+  });
+
+  async function registryProxy(target: TestRegistry, opts: { rules?: FaultRule[]; pageSize?: number } = {}): Promise<FaultProxy> {
+    const p = await startFaultProxy({
+      upstream: target.url,
+      ...(opts.rules ? { rules: opts.rules } : {}),
+      ...(opts.pageSize !== undefined ? { googleListing: { pageSize: opts.pageSize } } : {}),
+    });
+    proxies.push(p);
+    return p;
+  }
+
+  test("a blob upload and a manifest push through the proxy: every Location points at the proxy", async () => {
+    const p = await registryProxy(reg);
+    const repo = "fp/upload";
+    const blob = pattern(300_000);
+    const digest = sha256Digest(blob);
+
+    const post = await fetch(`${p.url}/v2/${repo}/blobs/uploads/`, { method: "POST" });
+    await post.arrayBuffer();
+    expect(post.status).toBe(202);
+    const uploadLocation = post.headers.get("location") ?? "";
+    expect(uploadLocation.startsWith(`${p.url}/v2/${repo}/blobs/uploads/`)).toBe(true);
+
+    const put = new URL(uploadLocation);
+    put.searchParams.set("digest", digest);
+    const done = await fetch(put, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: blob });
+    await done.arrayBuffer();
+    expect(done.status).toBe(201);
+    expect(done.headers.get("location")).toBe(`${p.url}/v2/${repo}/blobs/${digest}`);
+    expect(done.headers.get("docker-content-digest")).toBe(digest);
+
+    const manifest = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest, size: blob.length },
+        layers: [],
+      }),
+    );
+    const mput = await fetch(`${p.url}/v2/${repo}/manifests/v1`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+      body: manifest,
+    });
+    await mput.arrayBuffer();
+    expect(mput.status).toBe(201);
+    expect(mput.headers.get("location")).toBe(`${p.url}/v2/${repo}/manifests/${sha256Digest(manifest)}`);
+
+    // Read back directly from the registry: the bytes went through unchanged.
+    const direct = await fetch(`${reg.url}/v2/${repo}/blobs/${digest}`);
+    expect(sha256Digest(new Uint8Array(await direct.arrayBuffer()))).toBe(digest);
+    expect(p.records().map((r) => [r.method, r.status])).toEqual([
+      ["POST", 202],
+      ["PUT", 201],
+      ["PUT", 201],
+    ]);
+
+    // flipByte on a blob GET: same length, the digest check fails.
+    p.setRules([{ flipByte: { p: 1 }, match: (r) => r.path.includes("/blobs/") }]);
+    const flipped = await fetch(`${p.url}/v2/${repo}/blobs/${digest}`);
+    const bytes = new Uint8Array(await flipped.arrayBuffer());
+    expect(flipped.status).toBe(200);
+    expect(bytes.length).toBe(blob.length);
+    expect(sha256Digest(bytes)).not.toBe(digest);
+  });
+
+  describe("googleListing", () => {
+    const repo = "fp/list";
+    // a1 -> A, b2 -> B, c3 -> A, d4 -> C, e5 -> B: digests interleave across pages of 2.
+    let byTag: Record<string, Pushed>;
+    beforeAll(async () => {
+      const a = await pushImage(reg, repo, { tag: "a1", seed: "fault-proxy-a" });
+      const b = await pushImage(reg, repo, { tag: "b2", seed: "fault-proxy-b", mediaType: "docker" });
+      await pushManifestBytes(reg, repo, "c3", a.mediaType, a.bytes);
+      const c = await pushIndex(reg, repo, [a], { tag: "d4" });
+      await pushManifestBytes(reg, repo, "e5", b.mediaType, b.bytes);
+      byTag = { a1: a, b2: b, c3: a, d4: c, e5: b };
+    }, 30_000);
+
+    interface Page {
+      name: string;
+      tags: string[];
+      child: unknown[];
+      manifest: Record<string, { tag: string[]; mediaType: string; imageSizeBytes: string; timeCreatedMs: string; timeUploadedMs: string }>;
+    }
+
+    async function page(url: string, init: RequestInit = {}): Promise<{ status: number; link: string | null; body: Page }> {
+      const res = await fetch(url, init);
+      const body = (await res.json()) as Page;
+      return { status: res.status, link: res.headers.get("link"), body };
+    }
+
+    function expectedMap(tags: string[]): Page["manifest"] {
+      const out: Page["manifest"] = {};
+      for (const t of tags) {
+        const m = byTag[t];
+        if (m === undefined) throw new Error(`no image for ${t}`);
+        const entry = out[m.digest];
+        if (entry) entry.tag.push(t);
+        else out[m.digest] = { tag: [t], mediaType: m.mediaType, imageSizeBytes: String(m.bytes.length), timeCreatedMs: "", timeUploadedMs: "" };
+      }
+      return out;
+    }
+
+    function withoutTimes(map: Page["manifest"]): Page["manifest"] {
+      const out: Page["manifest"] = {};
+      for (const [d, e] of Object.entries(map)) {
+        expect(e.timeCreatedMs).toMatch(/^\d{13}$/);
+        expect(e.timeUploadedMs).toBe(e.timeCreatedMs);
+        out[d] = { ...e, timeCreatedMs: "", timeUploadedMs: "" };
+      }
+      return out;
+    }
+
+    test("paginates 5 tags by 2 with Link rel=next and a digest map per page", async () => {
+      const p = await registryProxy(reg, { pageSize: 2 });
+      // The upstream itself ignores n: one page of everything, no Link.
+      const direct = await page(`${reg.url}/v2/${repo}/tags/list?n=2`);
+      expect(direct.body.tags.sort()).toEqual(["a1", "b2", "c3", "d4", "e5"]);
+      expect(direct.link).toBeNull();
+
+      await reg.clearLog();
+      const pages: Array<{ tags: string[]; link: string | null }> = [];
+      let next: string | undefined = `/v2/${repo}/tags/list`;
+      for (let i = 0; next !== undefined && i < 10; i++) {
+        const got = await page(`${p.url}${next}`);
+        expect(got.status).toBe(200);
+        expect(got.body.name).toBe(repo);
+        expect(got.body.child).toEqual([]);
+        expect(withoutTimes(got.body.manifest)).toEqual(expectedMap(got.body.tags));
+        pages.push({ tags: got.body.tags, link: got.link });
+        next = got.link === null ? undefined : /^<([^>]+)>; rel="next"$/.exec(got.link)?.[1];
+      }
+      expect(pages).toEqual([
+        { tags: ["a1", "b2"], link: `</v2/${repo}/tags/list?n=2&last=b2>; rel="next"` },
+        { tags: ["c3", "d4"], link: `</v2/${repo}/tags/list?n=2&last=d4>; rel="next"` },
+        { tags: ["e5"], link: null },
+      ]);
+      // Only the client's 3 requests are recorded; the proxy's own HEADs went to the upstream.
+      expect(p.records().map((r) => [r.method, r.path, r.status])).toEqual([
+        ["GET", `/v2/${repo}/tags/list`, 200],
+        ["GET", `/v2/${repo}/tags/list?n=2&last=b2`, 200],
+        ["GET", `/v2/${repo}/tags/list?n=2&last=d4`, 200],
+      ]);
+      expect(await reg.requestCounts()).toEqual({ GET: 3, HEAD: 5 });
+    });
+
+    test("explicit n and last; n=0 is empty without Link", async () => {
+      const p = await registryProxy(reg, { pageSize: 2 });
+      const all = await page(`${p.url}/v2/${repo}/tags/list?n=10`);
+      expect(all.body.tags).toEqual(["a1", "b2", "c3", "d4", "e5"]);
+      expect(all.link).toBeNull();
+      expect(withoutTimes(all.body.manifest)).toEqual(expectedMap(all.body.tags));
+      expect(Object.keys(all.body.manifest)).toHaveLength(3);
+
+      const tail = await page(`${p.url}/v2/${repo}/tags/list?last=c3`);
+      expect(tail.body.tags).toEqual(["d4", "e5"]);
+      expect(tail.link).toBeNull();
+
+      const none = await page(`${p.url}/v2/${repo}/tags/list?n=0`);
+      expect(none.body.tags).toEqual([]);
+      expect(none.body.manifest).toEqual({});
+      expect(none.link).toBeNull();
+    });
+
+    test("the client's Authorization reaches the upstream; a 401 passes through unchanged", async () => {
+      const basic = `Basic ${Buffer.from(`${basicReg.credentials?.username}:${basicReg.credentials?.password}`).toString("base64")}`;
+      const img = await fetch(`${basicReg.url}/v2/`, { headers: { Authorization: basic } });
+      await img.arrayBuffer();
+      expect(img.status).toBe(200);
+      // push two tags straight to the htpasswd registry
+      const a = await pushImage(basicReg, "fp/auth", { tag: "x", seed: "fault-proxy-auth" });
+      await pushManifestBytes(basicReg, "fp/auth", "y", a.mediaType, a.bytes);
+
+      const p = await registryProxy(basicReg, { pageSize: 1 });
+      const denied = await fetch(`${p.url}/v2/fp/auth/tags/list`);
+      await denied.arrayBuffer();
+      const directDenied = await fetch(`${basicReg.url}/v2/fp/auth/tags/list`);
+      await directDenied.arrayBuffer();
+      expect(denied.status).toBe(401);
+      expect(denied.headers.get("www-authenticate")).toBe(directDenied.headers.get("www-authenticate"));
+
+      const ok = await page(`${p.url}/v2/fp/auth/tags/list`, { headers: { Authorization: basic } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.tags).toEqual(["x"]);
+      expect(Object.keys(ok.body.manifest)).toEqual([a.digest]);
+      expect(ok.link).toBe(`</v2/fp/auth/tags/list?n=1&last=x>; rel="next"`);
+    });
+
+    test("faults apply to the listing too (429 before any upstream request)", async () => {
+      const p = await registryProxy(reg, { pageSize: 2, rules: [{ status429: { p: 1, retryAfter: 1 } }] });
+      await reg.clearLog();
+      expect(await outcome(`${p.url}/v2/${repo}/tags/list`)).toBe(429);
+      expect(await reg.requestCounts()).toEqual({});
+    });
   });
 });

@@ -8,3 +8,4 @@ export * from "./http.ts";
 export * from "./images.ts";
 export { onProcessExit } from "./cleanup.ts";
 export { sharedTestCA } from "./shared-ca.ts";
+export * from "./fault-proxy.ts";

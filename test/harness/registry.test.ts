@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isFree } from "./net.ts";
 import { startRegistry, stopAllRegistries, type AuthFlavour, type TestRegistry } from "./registry.ts";
 
@@ -194,5 +196,36 @@ describe("startRegistry: TLS", () => {
     await using b = await startRegistry({ tls: true });
     expect(a.caFile).toBe(b.caFile ?? "");
     expect((await fetch(`${b.url}/v2/`, { tls: { ca: a.caPem ?? "" } })).status).toBe(200);
+  });
+});
+
+describe("startRegistry: failures", () => {
+  test("a registry that cannot start rejects with its own log, and leaves nothing behind", async () => {
+    const marker = `refused-${crypto.randomUUID()}`;
+    let message = "";
+    try {
+      // two storage drivers: refused at start
+      await startRegistry({ extraConfig: { storage: { inmemory: {} }, http: { secret: marker } } });
+    } catch (err) {
+      message = String(err);
+    }
+    expect(message).toContain("docker-registry exited");
+    expect(message).toMatch(/storage/i);
+    const leftovers = readdirSync(tmpdir()).filter((d) => {
+      if (!d.startsWith("sigmirror-registry-")) return false;
+      try {
+        return readFileSync(join(tmpdir(), d, "config.yml"), "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    });
+    expect(leftovers).toEqual([]);
+  });
+
+  test("extraConfig is merged into the generated config", async () => {
+    await using reg = await startRegistry({ extraConfig: { http: { headers: { "X-Harness-Test": ["yes"] } } } });
+    const res = await get(reg, "/v2/");
+    expect(res.headers.get("x-harness-test")).toBe("yes");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

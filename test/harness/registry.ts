@@ -27,6 +27,8 @@ export interface StartOptions {
   tokenServer?: TokenServer;
   /** token flavour: options for the token server the registry starts for itself. */
   token?: Omit<TokenServerOptions, "users">;
+  /** Merged (deeply) over the generated config, e.g. { http: { draintimeout: "1s" } }. */
+  extraConfig?: Record<string, unknown>;
 }
 
 export interface TestRegistry {
@@ -96,9 +98,23 @@ async function htpasswdFile(path: string, users: readonly User[]): Promise<void>
 
 interface Layout {
   readonly dir: string;
+  readonly extra?: Record<string, unknown>;
   readonly auth: AuthFlavour;
   readonly tls?: { certFile: string; keyFile: string };
   readonly tokenServer?: TokenServer;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isRecord(b) && isRecord(v) ? deepMerge(b, v) : v;
+  }
+  return out;
 }
 
 function configFor(addr: LoopbackAddress, layout: Layout): string {
@@ -127,7 +143,7 @@ function configFor(addr: LoopbackAddress, layout: Layout): string {
     };
   }
   // JSON is YAML: no serializer needed.
-  return JSON.stringify(config, null, 2);
+  return JSON.stringify(layout.extra ? deepMerge(config, layout.extra) : config, null, 2);
 }
 
 type Spawned = ReturnType<typeof spawnRegistry>;
@@ -221,7 +237,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<TestReg
     for (let attempt = 1; ; attempt++) {
       const addr = await allocateLoopback();
       const tlsFiles = ca ? await ca.issue(addr.ip) : undefined;
-      writeFileSync(configFile, configFor(addr, { dir, auth, ...(tlsFiles ? { tls: tlsFiles } : {}), ...(tokenServer ? { tokenServer } : {}) }));
+      writeFileSync(configFile, configFor(addr, { dir, auth, ...(options.extraConfig ? { extra: options.extraConfig } : {}), ...(tlsFiles ? { tls: tlsFiles } : {}), ...(tokenServer ? { tokenServer } : {}) }));
       writeFileSync(accessFile, "");
       writeFileSync(stderrFile, "");
       const started = spawnRegistry(configFile, accessFile, stderrFile);

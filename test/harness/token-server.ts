@@ -6,8 +6,8 @@
 // pull/push/delete (and "*") on the requested repositories (narrowed by `grant` when given);
 // wrong credentials get 401; a request without credentials gets a token with no access at all
 // (unless anonymousPull: then pull only), so the registry answers 401 insufficient_scope.
-import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, type KeyObject } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash, createPublicKey, generateKeyPair, randomUUID, sign, type KeyObject } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onProcessExit } from "./cleanup.ts";
@@ -116,17 +116,26 @@ function basicUser(header: string | null, users: readonly User[]): { ok: boolean
   return found ? { ok: true, user: username } : { ok: false };
 }
 
+function rsaKey(): Promise<KeyObject> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair("rsa", { modulusLength: 2048 }, (err, _publicKey, privateKey) => (err ? reject(err) : resolve(privateKey))),
+  );
+}
+
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const dir = mkdtempSync(join(tmpdir(), "sigmirror-token-"));
   const removeDirAtExit = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const keyFile = join(dir, "token.key");
     const certFile = join(dir, "token.pem");
+    // node's key generation runs off the event loop and is faster than openssl's; openssl only wraps
+    // the public key in the self-signed certificate the registry wants as rootcertbundle.
+    const privateKey = await rsaKey();
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
     await runTool([
-      "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile,
-      "-days", "2", "-subj", "/CN=sigmirror test token signer",
+      "openssl", "req", "-x509", "-new", "-key", keyFile, "-out", certFile, "-days", "2",
+      "-subj", "/CN=sigmirror test token signer",
     ]);
-    const privateKey = createPrivateKey(readFileSync(keyFile));
     const kid = libtrustKeyId(createPublicKey(privateKey));
     const users = options.users ?? [];
     const service = options.service ?? "sigmirror-test-registry";

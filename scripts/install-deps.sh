@@ -13,6 +13,8 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
+command -v umoci >/dev/null || need+=(umoci)            # make image: OCI layout built offline
+command -v xmllint >/dev/null || need+=(libxml2-utils)  # the JUnit test checks the XML with it
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

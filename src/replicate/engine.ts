@@ -1,0 +1,461 @@
+import { Ledger, SUFFIXES, type Subject, type SubjectKey, type SubjectState, type Suffix } from "../ledger/ledger.ts";
+import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
+import { familyTag, holdsEveryLayer, indexChildren } from "./oci.ts";
+import type { RegistryPort } from "./port.ts";
+import { TagResolver, type TagLookup, type TagState } from "./repo-tags.ts";
+import { isDue, pairDueAt, subjectDueAt, type ScheduleOptions } from "./schedule.ts";
+import { Tally } from "./tally.ts";
+
+/** One (primary, repository, digest) that every mirror must hold the signatures of. */
+export interface ReplicaGroup {
+  readonly repository: string;
+  readonly digest: string;
+  readonly primary: string;
+  readonly mirrors: readonly string[];
+}
+
+export interface EngineOptions {
+  readonly verb: "replicate" | "verify";
+  readonly suffixes: readonly Suffix[];
+  readonly schedule: ScheduleOptions;
+  /** Reads only: no registry write, no ledger write. */
+  readonly dryRun: boolean;
+  readonly forceOverwrite: boolean;
+  readonly maxOverwrites: number;
+  /** verify: also look for signatures that a mirror has and the primary lacks. */
+  readonly checkUnsigned: boolean;
+  readonly stopping: () => boolean;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly hostConcurrency: (host: string) => number;
+  readonly giveUpAfter: number;
+  readonly repositoryConcurrency: number;
+  readonly flushEvery: number;
+  readonly isHostFailure: (err: unknown) => boolean;
+  readonly onEvent?: (e: EngineEvent) => void;
+}
+
+export type EngineEvent =
+  | { kind: "copied" | "would-copy"; host: string; repository: string; tag: string; digest: string }
+  | { kind: "replaced" | "would-replace"; host: string; repository: string; tag: string; digest: string; from: string }
+  | { kind: "conflict" | "failed" | "drift"; host: string; repository: string; tag: string; digest?: string; reason: string }
+  | { kind: "given-up"; host: string; reason: string };
+
+/** A subject as this run knows it: what the ledger said, then what the primary said. */
+interface Work {
+  readonly key: SubjectKey;
+  readonly mirrors: Set<string>;
+  readonly known: Subject | undefined;
+  /** Set once the primary was read this run, or taken from the ledger when not due. */
+  state: SubjectState | undefined;
+  tags: Map<Suffix, string>;
+  readFailed: boolean;
+}
+
+const sec = (ms: number): number => Math.floor(ms / 1000);
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";
+
+export class Engine {
+  private readonly queues: HostQueues;
+  private readonly tags: TagResolver;
+  readonly tally = new Tally();
+  private overwrites = 0;
+  private readonly announcedGivenUp = new Set<string>();
+  private stoppedEarly = false;
+  /** Subject -> mirrors, for pruning the ledger after a complete run. */
+  readonly live = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly port: RegistryPort,
+    private readonly ledger: Ledger,
+    private readonly o: EngineOptions,
+  ) {
+    this.queues = new HostQueues({
+      limit: o.hostConcurrency,
+      stopping: o.stopping,
+      giveUpAfter: o.giveUpAfter,
+      isHostFailure: o.isHostFailure,
+    });
+    this.tags = new TagResolver(port, this.queues);
+  }
+
+  /** True when every repository was gone through (no stop, no deadline). */
+  get complete(): boolean {
+    return !this.stoppedEarly;
+  }
+
+  private get writes(): boolean {
+    return this.o.verb === "replicate" && !this.o.dryRun;
+  }
+
+  async run(groups: readonly ReplicaGroup[]): Promise<void> {
+    const byRepo = new Map<string, ReplicaGroup[]>();
+    for (const g of groups) {
+      const k = `${g.primary}\n${g.repository}`;
+      let list = byRepo.get(k);
+      if (list === undefined) byRepo.set(k, (list = []));
+      list.push(g);
+    }
+    const repos = [...byRepo.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < repos.length) {
+        if (this.o.stopping()) {
+          this.stoppedEarly = true;
+          return;
+        }
+        const batch = repos[next++] ?? [];
+        await this.repository(batch);
+        if (this.ledger.pendingWrites >= this.o.flushEvery) this.ledger.flush();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.repositoryConcurrency) }, worker));
+    this.ledger.flush();
+    for (const host of this.tally.hosts()) {
+      const why = this.queues.givenUp(host);
+      if (why !== undefined) this.tally.host(host).givenUp = why;
+    }
+  }
+
+  private newWork(key: SubjectKey, mirrors: Iterable<string>): Work {
+    return { key, mirrors: new Set(mirrors), known: this.ledger.subject(key), state: undefined, tags: new Map(), readFailed: false };
+  }
+
+  private async repository(groups: readonly ReplicaGroup[]): Promise<void> {
+    const first = groups[0];
+    if (first === undefined) return;
+    const primary = first.primary;
+    const repository = first.repository;
+    const works = new Map<string, Work>();
+    const add = (digest: string, mirrors: Iterable<string>): Work => {
+      const existing = works.get(digest);
+      if (existing !== undefined) {
+        for (const m of mirrors) existing.mirrors.add(m);
+        return existing;
+      }
+      const w = this.newWork({ primary, repository, digest }, mirrors);
+      works.set(digest, w);
+      return w;
+    };
+    for (const g of groups) add(g.digest, g.mirrors);
+    // Children the ledger already knows (an index's children never change).
+    for (let depth = 0, frontier = [...works.values()]; depth < 3 && frontier.length > 0; depth++) {
+      const found: Work[] = [];
+      for (const w of frontier) {
+        for (const child of this.ledger.children(w.key.digest) ?? []) {
+          if (!works.has(child)) found.push(add(child, w.mirrors));
+          else add(child, w.mirrors);
+        }
+      }
+      frontier = found;
+    }
+
+    await this.readPrimary(primary, repository, works, add);
+    for (const w of works.values()) this.live.set(Ledger.subjectKeyString(w.key), w.mirrors);
+    await this.checkMirrors(primary, repository, [...works.values()]);
+  }
+
+  private primaryDue(w: Work, now: number): boolean {
+    if (this.o.verb === "verify" || w.known === undefined) return true;
+    if (this.ledger.children(w.key.digest) === undefined) return true;
+    return isDue(w.known.dueAt, now, this.o.schedule);
+  }
+
+  /** Reads the primary's state of every due subject; new children found on the way are read too. */
+  private async readPrimary(
+    primary: string,
+    repository: string,
+    works: Map<string, Work>,
+    add: (digest: string, mirrors: Iterable<string>) => Work,
+  ): Promise<void> {
+    const done = new Set<Work>();
+    for (let round = 0; round < 4; round++) {
+      const now = sec(this.o.now());
+      const due: Work[] = [];
+      for (const w of works.values()) {
+        if (done.has(w)) continue;
+        done.add(w);
+        if (this.primaryDue(w, now)) due.push(w);
+        else {
+          w.state = w.known?.state;
+          w.tags = new Map(w.known?.tags ?? []);
+        }
+      }
+      if (due.length === 0) return;
+      // A digest read for the first time: is it there, and is it an index? Content addressed: once.
+      const present = new Set<Work>();
+      await Promise.all(
+        due.map(async (w) => {
+          if (this.ledger.children(w.key.digest) !== undefined && w.known?.state !== "missing") {
+            present.add(w);
+            return;
+          }
+          try {
+            const m = await this.queues.run(primary, () => this.port.getManifest(primary, repository, w.key.digest));
+            if (m === undefined) return;
+            present.add(w);
+            const children = indexChildren(m.mediaType, m.bytes);
+            this.ledger.putChildren(w.key.digest, children.length > 0, children);
+            for (const child of children) add(child, w.mirrors);
+          } catch (err) {
+            w.readFailed = true;
+            this.primaryFailure(primary, repository, w.key.digest, err);
+          }
+        }),
+      );
+      const lookups: TagLookup[] = [];
+      for (const w of present) {
+        for (const s of this.o.suffixes) lookups.push({ tag: familyTag(w.key.digest, s), expectPresent: w.known?.tags.has(s) ?? false });
+      }
+      const found = lookups.length === 0 ? new Map<string, TagState | Error>() : await this.tags.resolve(primary, repository, lookups);
+      const checkedAt = sec(this.o.now());
+      for (const w of due) {
+        if (w.readFailed) continue;
+        const tags = new Map<Suffix, string>();
+        let failed = false;
+        if (present.has(w)) {
+          for (const s of this.o.suffixes) {
+            const r = found.get(familyTag(w.key.digest, s));
+            if (r instanceof Error) {
+              failed = true;
+              this.primaryFailure(primary, repository, familyTag(w.key.digest, s), r);
+            } else if (r?.present) tags.set(s, r.digest);
+          }
+        }
+        if (failed) {
+          w.readFailed = true;
+          continue;
+        }
+        // Tags outside this run's family stay as the ledger had them.
+        for (const [s, d] of w.known?.tags ?? []) if (!this.o.suffixes.includes(s)) tags.set(s, d);
+        this.settle(w, present.has(w) ? (tags.size > 0 ? "signed" : "unsigned") : "missing", tags, checkedAt);
+      }
+    }
+  }
+
+  private settle(w: Work, state: SubjectState, tags: Map<Suffix, string>, checkedAt: number): void {
+    const k = w.known;
+    const firstSeen = k?.firstSeen ?? checkedAt;
+    const changed = k === undefined || k.state !== "signed" || [...tags].some(([s, d]) => k.tags.get(s) !== d);
+    const signedAt = state === "signed" ? (changed ? checkedAt : (k?.signedAt ?? checkedAt)) : undefined;
+    w.state = state;
+    w.tags = tags;
+    if (state === "unsigned") this.tally.unsigned++;
+    if (state === "missing") this.tally.missingOnPrimary++;
+    this.tally.host(w.key.primary, "primary").checked++;
+    if (!this.writes) return;
+    this.ledger.putSubject(w.key, {
+      state,
+      firstSeen,
+      signedAt,
+      checkedAt,
+      dueAt: subjectDueAt(state, firstSeen, signedAt, checkedAt, this.o.schedule, this.o.random()),
+      tags,
+    });
+  }
+
+  private primaryFailure(primary: string, repository: string, ref: string, err: unknown): void {
+    this.fail({ host: primary, repository, tag: ref }, undefined, err, "primary");
+  }
+
+  private async checkMirrors(primary: string, repository: string, works: readonly Work[]): Promise<void> {
+    const now = sec(this.o.now());
+    type Need = { w: Work; suffix: Suffix; tag: string; digest: string; expectPresent: boolean };
+    const byMirror = new Map<string, Need[]>();
+    const push = (m: string, n: Need) => {
+      let list = byMirror.get(m);
+      if (list === undefined) byMirror.set(m, (list = []));
+      list.push(n);
+    };
+    for (const w of works) {
+      if (w.readFailed) continue;
+      if (w.state === "signed") {
+        for (const [suffix, digest] of w.tags) {
+          if (!this.o.suffixes.includes(suffix)) continue;
+          for (const m of w.mirrors) {
+            const p = w.known === undefined ? undefined : this.ledger.pair(w.known, m, suffix);
+            const due = this.o.verb === "verify" || p === undefined || p.digest !== digest || isDue(p.dueAt, now, this.o.schedule);
+            if (due) push(m, { w, suffix, tag: familyTag(w.key.digest, suffix), digest, expectPresent: p !== undefined });
+          }
+        }
+      } else if (w.state === "unsigned" && this.o.verb === "verify" && this.o.checkUnsigned) {
+        for (const suffix of this.o.suffixes) {
+          for (const m of w.mirrors) push(m, { w, suffix, tag: familyTag(w.key.digest, suffix), digest: "", expectPresent: false });
+        }
+      }
+    }
+    await Promise.all(
+      [...byMirror].map(async ([mirror, needs]) => {
+        const found = await this.tags.resolve(mirror, repository, needs);
+        await Promise.all(needs.map((n) => this.settlePair(primary, mirror, repository, n, found.get(n.tag))));
+      }),
+    );
+  }
+
+  private async settlePair(
+    primary: string,
+    mirror: string,
+    repository: string,
+    n: { w: Work; suffix: Suffix; tag: string; digest: string },
+    seen: TagState | Error | undefined,
+  ): Promise<void> {
+    const t = this.tally.host(mirror, "mirror");
+    const where = { host: mirror, repository, tag: n.tag };
+    if (seen === undefined || seen instanceof Error) {
+      if (seen instanceof Stopped) return;
+      this.fail(where, n.digest, seen ?? new Error("not looked up"));
+      return;
+    }
+    t.checked++;
+    this.tally.pairsChecked++;
+    if (n.digest === "") {
+      // --check-unsigned: the primary has no signature; a mirror holding one is drift.
+      if (seen.present) this.drift(where, seen.digest, "the mirror holds a signature the primary lacks");
+      return;
+    }
+    if (seen.present && seen.digest === n.digest) {
+      t.alreadyThere++;
+      this.tally.alreadyThere++;
+      this.verified(n.w, mirror, n.suffix, n.digest);
+      return;
+    }
+    if (this.o.verb === "verify") {
+      this.drift(where, n.digest, seen.present ? `stale: mirror holds ${seen.digest}` : "missing on the mirror");
+      return;
+    }
+    if (!seen.present) {
+      await this.copy(primary, mirror, repository, n, n.digest, undefined);
+      return;
+    }
+    await this.replace(primary, mirror, repository, n, seen.digest);
+  }
+
+  /** The mirror holds the tag at another digest: replace only what the primary's manifest supersedes. */
+  private async replace(
+    primary: string,
+    mirror: string,
+    repository: string,
+    n: { w: Work; suffix: Suffix; tag: string; digest: string },
+    theirs: string,
+  ): Promise<void> {
+    const where = { host: mirror, repository, tag: n.tag };
+    try {
+      // The signer may have moved the tag since we read it: the live primary decides.
+      const live = await this.queues.run(primary, () => this.port.getManifest(primary, repository, n.tag));
+      if (live === undefined) {
+        this.fail(where, n.digest, new Error(`the primary no longer has ${n.tag}`));
+        return;
+      }
+      if (live.digest !== n.digest) this.retag(n.w, n.suffix, live.digest);
+      if (live.digest === theirs) {
+        this.tally.host(mirror).alreadyThere++;
+        this.tally.alreadyThere++;
+        this.verified(n.w, mirror, n.suffix, theirs);
+        return;
+      }
+      const mine = await this.queues.run(mirror, () => this.port.getManifest(mirror, repository, theirs));
+      if (mine === undefined) {
+        // Gone meanwhile: an absent tag is a plain copy.
+        await this.copy(primary, mirror, repository, n, live.digest, undefined);
+        return;
+      }
+      if (!this.o.forceOverwrite && !holdsEveryLayer(live.bytes, mine.bytes)) {
+        this.conflict(where, theirs, `the mirror's ${theirs} holds signatures the primary's ${live.digest} lacks`);
+        return;
+      }
+      if (this.overwrites >= this.o.maxOverwrites) {
+        this.conflict(where, theirs, `not replaced: --max-overwrites ${this.o.maxOverwrites} reached`);
+        return;
+      }
+      this.overwrites++;
+      await this.copy(primary, mirror, repository, n, live.digest, theirs);
+    } catch (err) {
+      if (!(err instanceof Stopped)) this.fail(where, n.digest, err);
+    }
+  }
+
+  private async copy(
+    primary: string,
+    mirror: string,
+    repository: string,
+    n: { w: Work; suffix: Suffix; tag: string },
+    digest: string,
+    replacing: string | undefined,
+  ): Promise<void> {
+    const where = { host: mirror, repository, tag: n.tag };
+    const t = this.tally.host(mirror);
+    if (this.o.dryRun) {
+      if (replacing === undefined) this.o.onEvent?.({ kind: "would-copy", ...where, digest });
+      else this.o.onEvent?.({ kind: "would-replace", ...where, digest, from: replacing });
+      if (replacing === undefined) (t.copied++, this.tally.copied++);
+      else (t.replaced++, this.tally.replaced++, this.tally.replacedList.push({ ...where, from: replacing, to: digest }));
+      return;
+    }
+    try {
+      await this.queues.run(mirror, () => this.port.copy({ host: primary, repository }, { host: mirror, repository }, n.tag, digest));
+    } catch (err) {
+      if (err instanceof Stopped) return;
+      this.fail(where, digest, err);
+      return;
+    }
+    if (replacing === undefined) {
+      t.copied++;
+      this.tally.copied++;
+      this.o.onEvent?.({ kind: "copied", ...where, digest });
+    } else {
+      t.replaced++;
+      this.tally.replaced++;
+      this.tally.replacedList.push({ ...where, from: replacing, to: digest });
+      this.o.onEvent?.({ kind: "replaced", ...where, digest, from: replacing });
+    }
+    this.verified(n.w, mirror, n.suffix, digest);
+  }
+
+  /** The primary's tag moved during the run: the subject's state follows it. */
+  private retag(w: Work, suffix: Suffix, digest: string): void {
+    if (w.tags.get(suffix) === digest) return;
+    w.tags.set(suffix, digest);
+    this.settle(w, "signed", w.tags, sec(this.o.now()));
+  }
+
+  private verified(w: Work, mirror: string, suffix: Suffix, digest: string): void {
+    if (!this.writes) return;
+    if (w.known === undefined && w.state === undefined) return;
+    const at = sec(this.o.now());
+    this.ledger.putPair(w.key, mirror, suffix, digest, at, pairDueAt(at, this.o.schedule, this.o.random()));
+  }
+
+  private fail(
+    where: { host: string; repository: string; tag: string },
+    digest: string | undefined,
+    err: unknown,
+    role: "primary" | "mirror" = "mirror",
+  ): void {
+    if (err instanceof Stopped) return;
+    const at = digest === undefined || digest === "" ? where : { ...where, digest };
+    if (err instanceof HostGivenUp) {
+      this.tally.failure({ ...at, reason: err.message }, role);
+      if (!this.announcedGivenUp.has(err.host)) {
+        this.announcedGivenUp.add(err.host);
+        this.o.onEvent?.({ kind: "given-up", host: err.host, reason: err.why });
+      }
+      return;
+    }
+    const reason = errText(err);
+    this.tally.failure({ ...at, reason }, role);
+    this.o.onEvent?.({ kind: "failed", ...at, reason });
+  }
+
+  private conflict(where: { host: string; repository: string; tag: string }, digest: string, reason: string): void {
+    this.tally.conflict({ ...where, digest, reason });
+    this.o.onEvent?.({ kind: "conflict", ...where, digest, reason });
+  }
+
+  private drift(where: { host: string; repository: string; tag: string }, digest: string, reason: string): void {
+    this.tally.driftFound({ ...where, digest, reason });
+    this.o.onEvent?.({ kind: "drift", ...where, digest, reason });
+  }
+}
+
+export { SUFFIXES };

@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
+
+const failing = new Error("127.0.0.9:5000 GET /v2/: connection refused");
+
+describe("HostQueues", () => {
+  test("never more than the limit in flight per host, hosts independent", async () => {
+    const q = new HostQueues({ limit: (h) => (h === "a" ? 2 : 5), stopping: () => false, giveUpAfter: 3, isHostFailure: () => true });
+    const active = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const job = (h: string) =>
+      q.run(h, async () => {
+        active.set(h, (active.get(h) ?? 0) + 1);
+        peak.set(h, Math.max(peak.get(h) ?? 0, active.get(h) ?? 0));
+        await Bun.sleep(2);
+        active.set(h, (active.get(h) ?? 0) - 1);
+      });
+    await Promise.all([...Array.from({ length: 10 }, () => job("a")), ...Array.from({ length: 10 }, () => job("b"))]);
+    expect(peak.get("a")).toBe(2);
+    expect(peak.get("b")).toBe(5);
+  });
+
+  test("a host is given up after N consecutive failures; a success resets the count", async () => {
+    const q = new HostQueues({ limit: () => 1, stopping: () => false, giveUpAfter: 2, isHostFailure: (e) => e === failing });
+    const fail = () => q.run("h", async () => Promise.reject(failing)).catch((e: unknown) => e);
+    await fail();
+    await q.run("h", async () => 1);
+    await fail();
+    expect(q.givenUp("h")).toBeUndefined();
+    await fail();
+    expect(q.givenUp("h")).toContain("connection refused");
+    let ran = false;
+    const err = await q.run("h", async () => (ran = true)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostGivenUp);
+    expect(ran).toBe(false);
+    expect(await q.run("other", async () => 7)).toBe(7);
+  });
+
+  test("errors that are not host failures (404, conflicts) never give a host up", async () => {
+    const q = new HostQueues({ limit: () => 1, stopping: () => false, giveUpAfter: 1, isHostFailure: () => false });
+    await q.run("h", async () => Promise.reject(new Error("404"))).catch(() => undefined);
+    expect(q.givenUp("h")).toBeUndefined();
+  });
+
+  test("nothing starts once stopping", async () => {
+    let stopping = false;
+    const q = new HostQueues({ limit: () => 1, stopping: () => stopping, giveUpAfter: 3, isHostFailure: () => true });
+    expect(await q.run("h", async () => 1)).toBe(1);
+    stopping = true;
+    expect(await q.run("h", async () => 2).catch((e: unknown) => e)).toBeInstanceOf(Stopped);
+  });
+});

@@ -1,0 +1,61 @@
+// The little the engine must know of OCI manifest bodies: an index's children, a manifest's layers.
+
+const INDEX_TYPES = new Set([
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+]);
+
+export function isIndexType(mediaType: string): boolean {
+  return INDEX_TYPES.has(mediaType.split(";")[0]?.trim() ?? "");
+}
+
+function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function digestsOf(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item === "object" && item !== null) {
+      const d = (item as Record<string, unknown>)["digest"];
+      if (typeof d === "string") out.push(d);
+    }
+  }
+  return out;
+}
+
+/** Children digests of an index, in order; [] for anything else. */
+export function indexChildren(mediaType: string, bytes: Uint8Array): string[] {
+  const body = parse(bytes);
+  if (body === undefined) return [];
+  const type = typeof body["mediaType"] === "string" ? body["mediaType"] : mediaType;
+  if (!isIndexType(type) && !Array.isArray(body["manifests"])) return [];
+  return [...new Set(digestsOf(body["manifests"]))];
+}
+
+/** Layer digests of an image manifest (a cosign signature holds one per signature); undefined if not one. */
+export function manifestLayers(bytes: Uint8Array): string[] | undefined {
+  const body = parse(bytes);
+  if (body === undefined || !Array.isArray(body["layers"])) return undefined;
+  return digestsOf(body["layers"]);
+}
+
+/** The primary's manifest may replace the mirror's only when it holds every layer the mirror's holds. */
+export function holdsEveryLayer(primary: Uint8Array, mirror: Uint8Array): boolean {
+  const p = manifestLayers(primary);
+  const m = manifestLayers(mirror);
+  if (p === undefined || m === undefined) return false;
+  const have = new Set(p);
+  return m.every((d) => have.has(d));
+}
+
+/** cosign's tag for a digest's signature-family artefact: `sha256-<hex>.sig`. */
+export function familyTag(digest: string, suffix: string): string {
+  return `${digest.replace(":", "-")}.${suffix}`;
+}

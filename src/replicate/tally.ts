@@ -1,0 +1,61 @@
+import type { PairProblem, ReplacedPair } from "../report/types.ts";
+
+export interface HostTally {
+  readonly host: string;
+  role: "primary" | "mirror";
+  checked: number;
+  copied: number;
+  replaced: number;
+  alreadyThere: number;
+  failed: number;
+  conflicts: number;
+  givenUp?: string;
+}
+
+/** What a run did, counted as it goes. */
+export class Tally {
+  pairsChecked = 0;
+  copied = 0;
+  replaced = 0;
+  alreadyThere = 0;
+  unsigned = 0;
+  missingOnPrimary = 0;
+  readonly failures: PairProblem[] = [];
+  readonly conflicts: PairProblem[] = [];
+  readonly drift: PairProblem[] = [];
+  readonly replacedList: ReplacedPair[] = [];
+  private readonly perHost = new Map<string, HostTally>();
+
+  host(host: string, role?: "primary" | "mirror"): HostTally {
+    let t = this.perHost.get(host);
+    if (t === undefined) {
+      t = { host, role: role ?? "mirror", checked: 0, copied: 0, replaced: 0, alreadyThere: 0, failed: 0, conflicts: 0 };
+      this.perHost.set(host, t);
+    } else if (role === "primary") {
+      t.role = "primary";
+    }
+    return t;
+  }
+
+  hosts(): string[] {
+    return [...this.perHost.keys()].sort();
+  }
+
+  all(): HostTally[] {
+    return this.hosts().map((h) => this.host(h));
+  }
+
+  failure(p: PairProblem, role: "primary" | "mirror"): void {
+    this.failures.push(p);
+    this.host(p.host, role === "primary" ? "primary" : undefined).failed++;
+  }
+
+  conflict(p: PairProblem): void {
+    this.conflicts.push(p);
+    this.host(p.host).conflicts++;
+  }
+
+  driftFound(p: PairProblem): void {
+    this.drift.push(p);
+  }
+}

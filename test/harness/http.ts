@@ -2,6 +2,7 @@
 // three flavours: Basic for htpasswd, a Bearer token fetched proactively from the token server
 // for token (no 401 round trip, so request counts stay predictable). User agent
 // "sigmirror-harness/1": these requests do appear in accessLog().
+import "./no-proxy.ts";
 import type { TestRegistry } from "./registry.ts";
 
 export const harnessAgent = "sigmirror-harness/1";

@@ -4,7 +4,12 @@ import {
   blobExists, deleteManifest, listTags, mediaTypes, pushAttestation, pushImage, pushIndex, pushSignature,
   readManifest, sigTag, signatureAnnotation, type Pushed,
 } from "./images.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeDockerConfig } from "./docker-config.ts";
 import { startRegistry, stopAllRegistries, type AuthFlavour, type TestRegistry } from "./registry.ts";
+import { runTool } from "./tool.ts";
 
 afterAll(stopAllRegistries);
 
@@ -149,5 +154,31 @@ describe("push helpers authenticate in every flavour", () => {
       const anon = await fetch(`${reg.url}/v2/team/app/tags/list`, reg.caPem ? { tls: { ca: reg.caPem } } : {});
       expect(anon.status).toBe(401);
     });
+  }
+});
+
+test("skopeo (an independent client) reads and copies what the helpers push, with writeDockerConfig credentials", async () => {
+  await using src = await startRegistry({ auth: "htpasswd", tls: true });
+  await using dst = await startRegistry({ auth: "token" });
+  const dir = mkdtempSync(join(tmpdir(), "sigmirror-skopeo-"));
+  try {
+    const authfile = writeDockerConfig(dir, [src, dst]);
+    const kids = [await pushImage(src, "lib/app"), await pushImage(src, "lib/app", { mediaType: "docker" })];
+    const idx = await pushIndex(src, "lib/app", kids, { tag: "v1" });
+    const sig = await pushSignature(src, "lib/app", idx.digest, { signatures: 2 });
+    const raw = await runTool(["skopeo", "inspect", "--raw", "--authfile", authfile, "--tls-verify=false", `docker://${src.host}/lib/app:v1`]);
+    expect(raw).toBe(new TextDecoder().decode(idx.bytes));
+    for (const ref of ["v1", sigTag(idx.digest)]) {
+      await runTool([
+        "skopeo", "copy", "--all", "--preserve-digests", "--authfile", authfile,
+        "--src-tls-verify=false", "--dest-tls-verify=false",
+        `docker://${src.host}/lib/app:${ref}`, `docker://${dst.host}/mirror/app:${ref}`,
+      ]);
+    }
+    expect((await readManifest(dst, "mirror/app", "v1"))?.digest).toBe(idx.digest);
+    expect((await readManifest(dst, "mirror/app", sigTag(idx.digest)))?.digest).toBe(sig.digest);
+    for (const k of kids) expect((await readManifest(dst, "mirror/app", k.digest))?.digest).toBe(k.digest);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

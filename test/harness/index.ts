@@ -6,6 +6,7 @@ export * from "./access-log.ts";
 export * from "./registry.ts";
 export * from "./http.ts";
 export * from "./images.ts";
+export * from "./docker-config.ts";
 export { onProcessExit } from "./cleanup.ts";
 export { sharedTestCA } from "./shared-ca.ts";
 export * from "./fault-proxy.ts";

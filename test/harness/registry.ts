@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import "./no-proxy.ts";
 import { cleanEnv } from "../lib/cli.ts";
 import { countByMethod, parseAccessLog, type AccessEntry } from "./access-log.ts";
 export type { AccessEntry };

@@ -1,0 +1,150 @@
+import type { Problem } from "../manifest/problem.ts";
+import type { ParsedSource } from "../manifest/types.ts";
+import type { Group, HostCounts, HostSetCount, Plan } from "./group.ts";
+
+interface Building {
+  readonly repository: string;
+  readonly image: string;
+  readonly digest: string;
+  tags: readonly string[];
+  /** One sorted host list per promotion; most groups have exactly one. */
+  hostLists: (readonly string[])[];
+}
+
+// Repositories hold only [a-z0-9._/-], all above " ": sorting "repository digest" keys sorts
+// by repository, then digest.
+const separator = " ";
+const noHosts: readonly string[] = Object.freeze([]);
+
+/**
+ * Files to groups: a pure function of the validated manifests and the `--primary` hosts.
+ * Knows nothing of HTTP or the ledger.
+ */
+export function planGroups(sources: readonly ParsedSource[], primaries: readonly string[], warnings: readonly Problem[] = []): Plan {
+  const byKey = new Map<string, Building>();
+  const interned = new Map<string, readonly string[]>();
+  const intern = (hosts: readonly string[]): readonly string[] => {
+    const key = hosts.join(" ");
+    const known = interned.get(key);
+    if (known !== undefined) return known;
+    const frozen = Object.freeze([...hosts]);
+    interned.set(key, frozen);
+    return frozen;
+  };
+  let images = 0;
+
+  for (const source of sources) {
+    images += source.images.length;
+    // Destinations of one manifest mostly share one path (the same repository in every region):
+    // each (path, image, digest) is looked up once, with all its hosts.
+    const hostsByPath = new Map<string, string[]>();
+    for (const d of source.destinations) {
+      const hosts = hostsByPath.get(d.path);
+      if (hosts === undefined) hostsByPath.set(d.path, [d.host]);
+      else if (!hosts.includes(d.host)) hosts.push(d.host);
+    }
+    for (const [path, unsorted] of hostsByPath) {
+      const hosts = intern(unsorted.sort());
+      for (const image of source.images) {
+        const repository = `${path}/${image.name}`;
+        const prefix = repository + separator;
+        for (const [digest, tags] of image.digests) {
+          const key = prefix + digest;
+          const known = byKey.get(key);
+          if (known === undefined) {
+            byKey.set(key, { repository, image: image.name, digest, tags, hostLists: [hosts] });
+            continue;
+          }
+          if (!known.hostLists.includes(hosts)) known.hostLists.push(hosts);
+          if (known.tags !== tags) known.tags = [...known.tags, ...tags];
+        }
+      }
+    }
+  }
+
+  // Primary and mirrors depend only on the host set: computed once per distinct set.
+  const roles = new Map<readonly string[], { primary: string | undefined; mirrors: readonly string[] }>();
+  const roleOf = (hosts: readonly string[]) => {
+    let role = roles.get(hosts);
+    if (role === undefined) {
+      const primary = primaries.find((p) => hosts.includes(p));
+      role = { primary, mirrors: primary === undefined ? noHosts : Object.freeze(hosts.filter((h) => h !== primary)) };
+      roles.set(hosts, role);
+    }
+    return role;
+  };
+
+  const keys = [...byKey.keys()].sort();
+  const groups: Group[] = new Array<Group>(keys.length);
+  const repositories = new Set<string>();
+  const digests = new Set<string>();
+  let edges = 0;
+  let withoutPrimary = 0;
+  const setCounts = new Map<readonly string[], number>();
+  for (let i = 0; i < keys.length; i++) {
+    const b = byKey.get(keys[i] ?? "") as Building;
+    const hosts = b.hostLists.length === 1 ? (b.hostLists[0] as readonly string[]) : intern([...new Set(b.hostLists.flat())].sort());
+    const role = roleOf(hosts);
+    groups[i] = {
+      repository: b.repository,
+      image: b.image,
+      digest: b.digest,
+      tags: sortedUnique(b.tags),
+      hosts,
+      primary: role.primary,
+      mirrors: role.mirrors,
+    };
+    repositories.add(b.repository);
+    digests.add(b.digest);
+    edges += hosts.length;
+    setCounts.set(hosts, (setCounts.get(hosts) ?? 0) + 1);
+    if (role.primary === undefined) withoutPrimary++;
+  }
+
+  // Per-host figures from the per-set counts: a few dozen sets, not 46,000 groups.
+  const perHostMutable = new Map<string, { groups: number; primary: number; mirror: number; withoutPrimary: number }>();
+  const withoutPrimaryByHosts: HostSetCount[] = [];
+  for (const [hosts, count] of setCounts) {
+    const { primary } = roleOf(hosts);
+    if (primary === undefined) withoutPrimaryByHosts.push({ hosts, groups: count });
+    for (const host of hosts) {
+      let c = perHostMutable.get(host);
+      if (c === undefined) {
+        c = { groups: 0, primary: 0, mirror: 0, withoutPrimary: 0 };
+        perHostMutable.set(host, c);
+      }
+      c.groups += count;
+      if (primary === undefined) c.withoutPrimary += count;
+      else if (primary === host) c.primary += count;
+      else c.mirror += count;
+    }
+  }
+  const hostList = [...perHostMutable.keys()].sort();
+  const perHost = new Map<string, HostCounts>(hostList.map((h) => [h, perHostMutable.get(h) as HostCounts]));
+  withoutPrimaryByHosts.sort((a, b) => compare(a.hosts.join(" "), b.hosts.join(" ")));
+
+  return {
+    groups,
+    warnings,
+    primaries,
+    projects: sources.length,
+    images,
+    repositories: repositories.size,
+    digests: digests.size,
+    hosts: hostList,
+    edges,
+    mirrorPairs: edges - groups.length,
+    withoutPrimary,
+    perHost,
+    withoutPrimaryByHosts,
+  };
+}
+
+function sortedUnique(tags: readonly string[]): readonly string[] {
+  if (tags.length === 1) return tags;
+  return [...new Set(tags)].sort();
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

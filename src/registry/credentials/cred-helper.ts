@@ -151,7 +151,7 @@ export async function getFromHelper(name: string, serverUrl: string, options: He
   }
   if (server !== "" && normalizeHost(server) !== normalizeHost(serverUrl)) {
     // Credentials meant for another host are never sent to this one.
-    throw new CredentialError(`${what}: answered for another server (${scrub(oneLine(server, 100), [secret])})`, false);
+    throw new CredentialError(`${what}: answered for another server (${oneLine(scrub(server, [secret]), 100)})`, false);
   }
   if (username === "" && secret === "") return undefined;
   if (username === identityTokenUsername) return { username, password: secret, identityToken: secret };

@@ -20,11 +20,17 @@ export function oneLine(text: string, max = 200): string {
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
-/** Every occurrence of a known secret replaced by `***` (secrets shorter than 4 characters are left: they would mangle text). */
+/**
+ * Every occurrence of a known secret, as is or URL-encoded (a form body echoed back), replaced
+ * by `***`. Secrets shorter than 4 characters are left alone: they would mangle the text.
+ */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const s of secrets) {
-    if (s !== undefined && s.length >= 4) out = out.split(s).join("***");
+    if (s === undefined || s.length < 4) continue;
+    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)])) {
+      out = out.split(form).join("***");
+    }
   }
   return out;
 }

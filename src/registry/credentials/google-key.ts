@@ -115,7 +115,7 @@ export function parseGoogleKey(text: string, file: string): GoogleKey {
       tokenUri: checkTokenUri(file, str("token_uri", false) ?? googleTokenUri),
     };
   }
-  const shown = typeof type === "string" ? JSON.stringify(type.slice(0, 40)) : "missing";
+  const shown = typeof type !== "string" ? "missing" : /^[a-z_]{1,40}$/.test(type) ? JSON.stringify(type) : "(not a known name)";
   throw new CredentialError(
     `Google credentials ${file}: type ${shown} is not supported (service_account or authorized_user)`,
     true,

@@ -6,13 +6,17 @@ export const planVerb: Verb = {
   name: "plan",
   summary: "read kpromo manifests and print the mirror groups (no network)",
   usage: "sigmirror plan (--thin-manifest-dir DIR | --manifest FILE)... [--primary HOST]... [--output text|json|jsonl]",
-  description: "Reads the manifests and prints which (repository, digest) groups must be held by which hosts.\nTouches no registry.",
+  description:
+    "Reads the manifests and prints which (repository, digest) groups must be held by which hosts.\n" +
+    "A group's repository is the destination registry's path after the host plus /IMAGE.\n" +
+    "Bad entries (digest, tag, duplicate registry) are warnings on stderr and skipped; --strict makes them fatal.\n" +
+    "Touches no registry.",
   options: {
     ...manifestOptions,
     ...primaryOptions,
-    output: { type: "string", value: "FORMAT", help: "text, json or jsonl", default: "text" },
+    output: { type: "string", value: "FORMAT", help: "text (a summary), json (counts) or jsonl (one line per group)", default: "text" },
   },
-  run: notImplemented("plan"),
+  run: async (args, ctx) => (await import("./plan.ts")).plan(args, ctx),
 };
 
 export const replicateVerb: Verb = {

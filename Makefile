@@ -4,7 +4,7 @@ BUN := $(BIN)/bun
 DENO := $(BIN)/deno
 SOURCES := $(shell find src -name '*.ts' -not -name '*.test.ts') build.ts package.json
 
-.PHONY: build deps test test-deno lint demo bench clean
+.PHONY: build deps test test-deno lint demo bench clean image
 
 build: dist/sigmirror
 
@@ -13,6 +13,10 @@ deps:
 
 dist/sigmirror: $(SOURCES) | deps
 	$(BUN) build.ts
+
+# OCI image layout in dist/image, built offline (scripts/make-image.sh; the Dockerfile is the online twin).
+image: build
+	scripts/make-image.sh dist/image dist/sigmirror
 
 test: deps
 	env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_PROXY -u NO_PROXY -u no_proxy $(BUN) test

@@ -32,14 +32,19 @@ export function checkImages(report: FileReport, steps: readonly YamlStep[], valu
     }
     if (isNull(dmap)) continue;
     if (!isMapping(dmap)) report.fail([...at, "dmap"], `expected digests mapped to tags (a mapping), got ${describe(dmap)}`);
+    // Steps are built only when something is reported: this loop runs once per digest.
     for (const digest of Object.keys(dmap)) {
       const tagsValue = dmap[digest];
-      const tags = isNull(tagsValue) ? [] : requireList(report, [...at, "dmap", digest], tagsValue, "the tags");
+      const tags: readonly unknown[] = Array.isArray(tagsValue)
+        ? tagsValue
+        : isNull(tagsValue)
+          ? []
+          : report.fail([...at, "dmap", digest], `expected the tags (a list), got ${describe(tagsValue)}`);
       if (!isDigest(digest)) {
         report.warn([...at, "dmap", digest], `${digestProblem(digest)}; digest of ${JSON.stringify(name)} skipped`);
         continue;
       }
-      const valid = checkTags(report, [...at, "dmap", digest], tags);
+      const valid = checkTags(report, at, digest, tags);
       if (valid.length === 0) continue;
       const known = digests.get(digest);
       if (known === undefined) digests.set(digest, valid);
@@ -49,13 +54,13 @@ export function checkImages(report: FileReport, steps: readonly YamlStep[], valu
   return [...byName].map(([name, digests]) => ({ name, digests }));
 }
 
-function checkTags(report: FileReport, at: readonly YamlStep[], tags: readonly unknown[]): string[] {
+function checkTags(report: FileReport, at: readonly YamlStep[], digest: string, tags: readonly unknown[]): string[] {
   // The common case, every tag fine, allocates nothing new.
   let valid: string[] | undefined;
   let bad: string[] | undefined;
   for (let i = 0; i < tags.length; i++) {
     const tag = tags[i];
-    if (typeof tag !== "string") report.fail([...at, i], `expected a tag (text), got ${describe(tag)}`);
+    if (typeof tag !== "string") report.fail([...at, "dmap", digest, i], `expected a tag (text), got ${describe(tag)}`);
     if (isTag(tag)) {
       valid?.push(tag);
       continue;
@@ -65,9 +70,10 @@ function checkTags(report: FileReport, at: readonly YamlStep[], tags: readonly u
   }
   if (bad === undefined) return tags as string[];
   const kept = valid ?? [];
+  const last = bad.length - 1;
   bad.forEach((tag, i) => {
-    const last = i === bad.length - 1 && kept.length === 0;
-    report.warn(at, `tag ${JSON.stringify(tag)} is outside the OCI tag grammar; skipped${last ? ", and the digest with it (no valid tag left)" : ""}`);
+    const gone = i === last && kept.length === 0 ? ", and the digest with it (no valid tag left)" : "";
+    report.warn([...at, "dmap", digest], `tag ${JSON.stringify(tag)} is outside the OCI tag grammar; skipped${gone}`);
   });
   return kept;
 }

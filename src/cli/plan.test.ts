@@ -92,6 +92,13 @@ describe("sigmirror plan", () => {
     for (const d of dirs) expect(lines.filter((l) => l.startsWith(`sigmirror: ${fixtures}/bad-thin/${d}/`) || l.startsWith(`sigmirror: ${fixtures}/bad-thin/${d}:`))).toHaveLength(1);
   });
 
+  test("the demo manifests of `make demo` plan cleanly", async () => {
+    const r = await sigmirror(["plan", "--thin-manifest-dir", "examples/demo-manifests", "--primary", "127.0.0.11:5001", "--output", "json"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ projects: 2, groups: 7, hosts: 4, without_primary: 2, warnings: 0 });
+  });
+
   test("--help stays light: lists the manifest flags", async () => {
     const r = await sigmirror(["plan", "--help"]);
     expect(r.code).toBe(0);

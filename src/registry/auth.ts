@@ -64,7 +64,7 @@ export class Authenticator {
     if (known.scheme === "basic") return this.basic(host, req);
     const needed = [...new Set([...scopeItems(req.scopes ?? []), ...extra])].sort();
     if (needed.length === 0) return { scheme: "none" };
-    const token = await this.options.bearer.token(host, known, needed, { fresh, exact });
+    const token = await this.options.bearer.token(host, known, needed, { fresh, exact, op: req.op });
     return { scheme: "bearer", token, header: `Bearer ${token}` };
   }
 

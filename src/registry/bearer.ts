@@ -13,7 +13,7 @@ import { scopeParams } from "./scopes.ts";
 import { rememberSecret } from "./secrets.ts";
 import type { StatsStore } from "./stats.ts";
 import { defaultTokenLifetimeMs, type TokenCache } from "./token-cache.ts";
-import type { HttpRequest, RoundTrip } from "./types.ts";
+import type { HttpRequest, OpCounter, RoundTrip } from "./types.ts";
 
 export type BearerChallenge = Extract<Challenge, { scheme: "bearer" }>;
 
@@ -72,26 +72,32 @@ export class BearerTokens {
    * A token of host covering `needed`: cached, or fetched (for the declared batch, unless
    * `exact`). `fresh`: skip the cache (the registry just refused what it had).
    */
-  async token(host: string, challenge: BearerChallenge, needed: readonly string[], opts: { fresh?: boolean; exact?: boolean } = {}): Promise<string> {
+  async token(
+    host: string,
+    challenge: BearerChallenge,
+    needed: readonly string[],
+    opts: { fresh?: boolean; exact?: boolean; op?: OpCounter | undefined } = {},
+  ): Promise<string> {
     if (opts.fresh !== true) {
       const hit = this.cached(host, needed);
       if (hit !== undefined) return hit;
     }
     const wide = opts.exact === true ? needed : this.options.declared.expand(host, needed);
     try {
-      return await this.fetchOnce(host, challenge, wide);
+      return await this.fetchOnce(host, challenge, wide, opts.op);
     } catch (err) {
       // A batch may be refused for one repository the user cannot touch: ask for this one alone.
       if (wide.length === needed.length || !(err instanceof RegistryError) || err.kind !== "auth") throw err;
-      return this.fetchOnce(host, challenge, needed);
+      return this.fetchOnce(host, challenge, needed, opts.op);
     }
   }
 
-  private fetchOnce(host: string, challenge: BearerChallenge, items: readonly string[]): Promise<string> {
+  /** `op`: the operation the request counts for (the first of those waiting for the same token). */
+  private fetchOnce(host: string, challenge: BearerChallenge, items: readonly string[], op: OpCounter | undefined): Promise<string> {
     const key = `${host}\n${challenge.realm}\n${items.join(" ")}`;
     let p = this.inFlight.get(key);
     if (p === undefined) {
-      p = this.fetch(host, challenge, items).finally(() => this.inFlight.delete(key));
+      p = this.fetch(host, challenge, items, op).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, p);
     }
     return p;
@@ -105,7 +111,7 @@ export class BearerTokens {
     }
   }
 
-  private async fetch(host: string, challenge: BearerChallenge, items: readonly string[]): Promise<string> {
+  private async fetch(host: string, challenge: BearerChallenge, items: readonly string[], op: OpCounter | undefined): Promise<string> {
     let realm: URL;
     try {
       realm = new URL(challenge.realm);
@@ -128,13 +134,13 @@ export class BearerTokens {
       if (challenge.service !== undefined) form.set("service", challenge.service);
       if (scopes.length > 0) form.set("scope", scopes.join(" "));
       headers.set("content-type", "application/x-www-form-urlencoded");
-      req = { method: "POST", url: realm, headers, body: new TextEncoder().encode(form.toString()), subject };
+      req = { method: "POST", url: realm, headers, body: new TextEncoder().encode(form.toString()), subject, ...(op ? { op } : {}) };
     } else {
       const url = new URL(realm);
       if (challenge.service !== undefined) url.searchParams.set("service", challenge.service);
       for (const s of scopes) url.searchParams.append("scope", s);
       if (cred !== undefined) headers.set("authorization", basicAuthorization(cred.username, cred.password));
-      req = { method: "GET", url, headers, subject };
+      req = { method: "GET", url, headers, subject, ...(op ? { op } : {}) };
     }
     this.options.stats.tokenRequest(host);
     const sentAt = this.options.clock.now();

@@ -4,11 +4,12 @@ import { digestOf } from "./digest.ts";
 import { errorFromResponse, requestError } from "./error.ts";
 import { bareType } from "./media-types.ts";
 import { checkDigest, checkRepository } from "./paths.ts";
-import { pull } from "./scopes.ts";
+import { pull, push } from "./scopes.ts";
 import type { Transport } from "./transport.ts";
-import type { HttpRequest, OpCounter } from "./types.ts";
+import type { Action, HttpRequest, OpCounter } from "./types.ts";
 
-function blobRequest(t: Transport, method: "HEAD" | "GET", host: string, repository: string, digest: string, op?: OpCounter): HttpRequest {
+/** `access` "push": ask for the token the caller needs next anyway (a HEAD before an upload). */
+function blobRequest(t: Transport, method: "HEAD" | "GET", host: string, repository: string, digest: string, op?: OpCounter, access: Action = "pull"): HttpRequest {
   checkRepository(host, repository);
   checkDigest(host, digest);
   return {
@@ -16,13 +17,13 @@ function blobRequest(t: Transport, method: "HEAD" | "GET", host: string, reposit
     url: t.endpoints(host).blob(repository, digest),
     headers: new Headers({ accept: "*/*" }),
     subject: { repository, reference: digest },
-    scopes: [pull(repository)],
+    scopes: [access === "push" ? push(repository) : pull(repository)],
     ...(op ? { op } : {}),
   };
 }
 
-export async function headBlob(t: Transport, host: string, repository: string, digest: string, op?: OpCounter): Promise<Descriptor | undefined> {
-  const req = blobRequest(t, "HEAD", host, repository, digest, op);
+export async function headBlob(t: Transport, host: string, repository: string, digest: string, op?: OpCounter, access: Action = "pull"): Promise<Descriptor | undefined> {
+  const req = blobRequest(t, "HEAD", host, repository, digest, op, access);
   const res = await t.send(req);
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw errorFromResponse(req, res);

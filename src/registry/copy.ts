@@ -76,7 +76,7 @@ async function copyContent(t: Transport, src: RepoRef, dst: RepoRef, m: Manifest
   let copied = 0;
   for (const child of parts.children) {
     if (depth >= maxDepth) throw fail(src, m.digest, `indexes nested deeper than ${maxDepth}`);
-    if ((await headManifest(t, dst.host, dst.repository, child.digest, op)) !== undefined) continue;
+    if ((await headManifest(t, dst.host, dst.repository, child.digest, op, "push")) !== undefined) continue;
     const cm = await getManifest(t, src.host, src.repository, child.digest, op);
     if (cm === undefined) throw fail(src, child.digest, `child of ${m.digest} not found on the source`);
     copied += await copyContent(t, src, dst, cm, op, depth + 1);
@@ -94,7 +94,8 @@ async function copyBlob(t: Transport, src: RepoRef, dst: RepoRef, blob: OciDescr
     const r = await mountBlob(t, dst.host, dst.repository, blob.digest, src.repository, fetchSource, op);
     return r === "not-mounted" ? 0 : 1;
   }
-  if ((await headBlob(t, dst.host, dst.repository, blob.digest, op)) !== undefined) return 0;
+  // Asked with the push scope: the upload that may follow needs that token anyway.
+  if ((await headBlob(t, dst.host, dst.repository, blob.digest, op, "push")) !== undefined) return 0;
   const bytes = await fetchSource();
   if (bytes === undefined) throw fail(src, blob.digest, "blob not found on the source");
   await uploadBlob(t, dst.host, dst.repository, blob.digest, bytes, op);

@@ -11,6 +11,9 @@ export class FakeClock implements Clock {
   now(): number {
     return this.t;
   }
+  wallNow(): number {
+    return this.t;
+  }
   advance(ms: number): void {
     this.t += ms;
     const due = this.sleepers.filter((s) => s.at <= this.t);

@@ -100,7 +100,7 @@ export class HostLimiter {
   private observe(host: string, res: HttpResponse): void {
     const { gate, clock } = this.options;
     const now = clock.now();
-    const until = retryAfterUntil(res.headers, now);
+    const until = retryAfterUntil(res.headers, now, clock.wallNow());
     const header = res.headers.get("retry-after");
     if (res.status === 429 || res.status === 503) {
       if (until !== undefined) {

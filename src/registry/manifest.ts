@@ -8,9 +8,9 @@ import { bareType, manifestAccept } from "./media-types.ts";
 import { checkReference, checkRepository } from "./paths.ts";
 import { pull, push } from "./scopes.ts";
 import type { Transport } from "./transport.ts";
-import type { HttpRequest, OpCounter } from "./types.ts";
+import type { Action, HttpRequest, OpCounter } from "./types.ts";
 
-function manifestRequest(t: Transport, method: "HEAD" | "GET", host: string, repository: string, reference: string, op?: OpCounter): HttpRequest {
+function manifestRequest(t: Transport, method: "HEAD" | "GET", host: string, repository: string, reference: string, op?: OpCounter, access: Action = "pull"): HttpRequest {
   checkRepository(host, repository);
   checkReference(host, reference);
   return {
@@ -18,7 +18,7 @@ function manifestRequest(t: Transport, method: "HEAD" | "GET", host: string, rep
     url: t.endpoints(host).manifest(repository, reference),
     headers: new Headers({ accept: manifestAccept }),
     subject: { repository, reference },
-    scopes: [pull(repository)],
+    scopes: [access === "push" ? push(repository) : pull(repository)],
     maxBodyBytes: t.tuning.maxManifestBytes,
     ...(op ? { op } : {}),
   };
@@ -40,8 +40,15 @@ function mediaTypeField(bytes: Uint8Array): string {
   }
 }
 
-export async function headManifest(t: Transport, host: string, repository: string, reference: string, op?: OpCounter): Promise<Descriptor | undefined> {
-  const req = manifestRequest(t, "HEAD", host, repository, reference, op);
+export async function headManifest(
+  t: Transport,
+  host: string,
+  repository: string,
+  reference: string,
+  op?: OpCounter,
+  access: Action = "pull",
+): Promise<Descriptor | undefined> {
+  const req = manifestRequest(t, "HEAD", host, repository, reference, op, access);
   const res = await t.send(req);
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw errorFromResponse(req, res);

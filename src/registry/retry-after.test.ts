@@ -13,6 +13,8 @@ describe("Retry-After", () => {
     expect(retryAfterUntil(h({ "retry-after": "Tue, 01 Dec 2026 10:00:02 GMT" }), t0)).toBe(Date.parse("2026-12-01T10:00:02Z"));
     // a date in the past means now
     expect(retryAfterUntil(h({ "retry-after": "Tue, 01 Dec 2026 09:00:00 GMT" }), t0)).toBe(t0);
+    // converted onto another clock through the wall clock at receipt
+    expect(retryAfterUntil(h({ "retry-after": "Tue, 01 Dec 2026 10:00:02 GMT" }), 5000, t0)).toBe(5000 + 1700);
   });
   test("absent or malformed is undefined", () => {
     expect(retryAfterUntil(h({}), t0)).toBeUndefined();

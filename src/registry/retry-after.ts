@@ -2,15 +2,18 @@
 // and the RateLimit header fields (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Remaining`
 // with `RateLimit-Reset`, or the structured `RateLimit: "p";r=0;t=30`).
 
-/** Epoch ms before which nothing may be sent, from `Retry-After`; undefined if absent or malformed. */
-export function retryAfterUntil(headers: Headers, receivedAt: number): number | undefined {
+/**
+ * When (on the clock of `receivedAt`) nothing may be sent before, from `Retry-After`; undefined
+ * if absent or malformed. An HTTP-date is converted through `wallNow`, the wall clock at receipt.
+ */
+export function retryAfterUntil(headers: Headers, receivedAt: number, wallNow = receivedAt): number | undefined {
   const value = headers.get("retry-after")?.trim();
   if (value === undefined || value === "") return undefined;
   if (/^\d+$/.test(value)) return receivedAt + Number(value) * 1000;
   // An HTTP-date has whole seconds: the host means "not before that second", so we wait for it.
   if (!/^[A-Za-z]{3},/.test(value) && !/^[A-Za-z]+day,/.test(value)) return undefined;
   const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(date, receivedAt) : undefined;
+  return Number.isFinite(date) ? receivedAt + Math.max(0, date - wallNow) : undefined;
 }
 
 function leadingInteger(value: string | null): number | undefined {

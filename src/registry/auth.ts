@@ -1,6 +1,6 @@
 // The top of the transport: adds the Authorization a host wants, learned from its challenges.
 // Anonymous until a 401 says otherwise; then Basic, or a bearer token from the realm. One fresh
-// token on a 401, one exact re-request on insufficient_scope: at most two re-sends per request.
+// token on a 401, one exact re-request on insufficient_scope.
 // The first request to a host whose scheme is unknown goes alone; requests that arrive meanwhile
 // wait for its answer, so a cold copy does not collect one 401 per blob.
 import { basicAuthorization } from "./basic.ts";
@@ -71,25 +71,25 @@ export class Authenticator {
   private async send(host: string, req: HttpRequest, next: RoundTrip): Promise<HttpResponse> {
     let used = await this.authorize(host, this.known.get(host), req);
     let res = await next(withHeader(req, "authorization", used.header));
-    let refreshed = false;
-    let narrowed = false;
-    for (let round = 0; round < 2 && needsAuth(res); round++) {
+    // Each kind of re-send at most once: answering a first challenge, replacing a refused
+    // credential or token, and asking for exactly the scope the registry says is missing.
+    const done = new Set<"challenge" | "refresh" | "narrow">();
+    for (let round = 0; round < 3 && needsAuth(res); round++) {
       const ch = this.learn(host, res);
       if (ch === undefined) return res;
+      const insufficient = ch.scheme === "bearer" && ch.error === "insufficient_scope";
+      const why = insufficient ? "narrow" : used.scheme === "none" ? "challenge" : "refresh";
+      if (done.has(why)) return res;
+      done.add(why);
       if (ch.scheme === "basic") {
-        if (used.scheme === "basic" || refreshed) return res;
-        refreshed = true;
+        if (used.scheme === "basic") return res;
         used = await this.basic(host, req);
         if (used.scheme === "none") return res;
       } else {
-        const insufficient = ch.error === "insufficient_scope";
-        if (insufficient ? narrowed : refreshed) return res;
-        if (insufficient) narrowed = true;
-        else refreshed = true;
         if (used.token !== undefined) this.options.bearer.drop(host, used.token);
         const serverScopes = itemsOfScopeStrings(ch.scopes);
         if ((req.scopes ?? []).length === 0 && serverScopes.length === 0) return res;
-        used = await this.authorize(host, ch, req, serverScopes, true, insufficient);
+        used = await this.authorize(host, ch, req, serverScopes, why !== "challenge", insufficient);
       }
       res = await next(withHeader(req, "authorization", used.header));
     }

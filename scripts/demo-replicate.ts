@@ -1,0 +1,59 @@
+// `make demo`, the replicate part: three registries on loopback, a cold run that copies, a warm run
+// that sends nothing, a re-signed image repaired, a verify; then everything stopped.
+// Uses the test harness to start the registries and push content; sigmirror itself is dist/sigmirror.
+import { spawnSync } from "node:child_process";
+import { pushSignature, sigTag } from "../test/harness/index.ts";
+import { cleanEnv } from "../test/lib/cli.ts";
+import { startScenario } from "../test/lib/scenario.ts";
+
+const binary = process.env["SIGMIRROR_BIN"] ?? "dist/sigmirror";
+
+function step(title: string): void {
+  console.log(`\n== ${title}`);
+}
+
+function sigmirror(args: string[]): number {
+  console.log(`$ sigmirror ${args.join(" ")}`);
+  const r = spawnSync(binary, args, { stdio: "inherit", env: cleanEnv() });
+  console.log(`(exit ${r.status})`);
+  return r.status ?? 1;
+}
+
+const s = await startScenario({ mirrors: 2, signed: 3, unsigned: 1, indexes: 1 });
+let failed = false;
+try {
+  step(`registries: primary ${s.primary.host}, mirrors ${s.mirrors.map((m) => m.host).join(", ")}`);
+  console.log(`manifests: ${s.thinDir} (${s.images.length} images; ${s.images.filter((i) => !i.signature).length} unsigned, one multi-arch index)`);
+
+  step("plan (no network)");
+  failed ||= sigmirror(["plan", "--thin-manifest-dir", s.thinDir, "--primary", s.primary.host]) !== 0;
+
+  step("cold run: copies every signature to both mirrors");
+  failed ||= sigmirror(s.args("replicate")) !== 0;
+
+  step("warm run, nothing due: no request to any registry");
+  await s.clearLogs();
+  failed ||= sigmirror(s.args("replicate", "--settle", "0s")) !== 0;
+  await s.clearLogs();
+  failed ||= sigmirror(s.args("replicate", "--settle", "0s")) !== 0;
+  const counts = await s.requests();
+  console.log(`requests the registries saw during that run (their access logs): ${JSON.stringify(counts)}`);
+
+  const img = s.images.find((i) => i.signature !== undefined && i.children.length === 0);
+  if (img !== undefined) {
+    step(`re-sign ${img.repository} on the primary (a second signature appended), repair with --reverify-after 0s`);
+    const resigned = await pushSignature(s.primary, img.repository, img.image.digest, { keepExisting: true });
+    console.log(`primary ${sigTag(img.image.digest)} now ${resigned.digest}`);
+    failed ||= sigmirror(s.args("replicate", "--reverify-after", "0s")) !== 0;
+  }
+
+  step("verify: a live audit of every pair");
+  failed ||= sigmirror(s.args("verify")) !== 0;
+
+  step("ledger stats");
+  failed ||= sigmirror(["ledger", "stats", "--ledger", s.ledger]) !== 0;
+} finally {
+  await s.stop();
+  step("stopped every registry");
+}
+process.exit(failed ? 1 : 0);

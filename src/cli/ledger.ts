@@ -1,0 +1,81 @@
+// `sigmirror ledger stats | explain REPOSITORY@DIGEST`: reads the ledger only.
+import { explain, ledgerStats } from "../ledger/inspect.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { LedgerError } from "../ledger/open.ts";
+import type { ParsedArgs } from "./args.ts";
+import { Exit, UsageError } from "./exit.ts";
+import type { RunContext } from "./verb.ts";
+
+const iso = (s: number | undefined): string => (s === undefined ? "never" : new Date(s * 1000).toISOString());
+
+export async function ledgerCommand(args: ParsedArgs, ctx: RunContext): Promise<number> {
+  const [sub, target, ...rest] = args.positionals;
+  if (sub !== "stats" && sub !== "explain") {
+    throw new UsageError(`ledger: expected a subcommand, stats or explain (got ${JSON.stringify(sub ?? "")})`, "ledger");
+  }
+  if (rest.length > 0 || (sub === "stats" && target !== undefined)) {
+    throw new UsageError(`ledger: unexpected argument ${JSON.stringify(rest[0] ?? target)}`, "ledger");
+  }
+  const path = args.string("ledger");
+  if (path === undefined) throw new UsageError("ledger: --ledger FILE is required", "ledger");
+  let ref: { repository: string; digest: string } | undefined;
+  if (sub === "explain") {
+    const m = /^([^@\s]+)@(sha256:[0-9a-f]{64})$/.exec(target ?? "");
+    if (m?.[1] === undefined || m[2] === undefined) {
+      throw new UsageError(`ledger explain: expected REPOSITORY@sha256:<64 hex> (got ${JSON.stringify(target ?? "")})`, "ledger");
+    }
+    ref = { repository: m[1], digest: m[2] };
+  }
+  let ledger: Ledger;
+  try {
+    ledger = Ledger.openReadOnly(path);
+  } catch (err) {
+    if (err instanceof LedgerError) {
+      ctx.err(`sigmirror: ${err.message}\n`);
+      return Exit.usage;
+    }
+    throw err;
+  }
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const json = args.string("output") === "json";
+    if (ref === undefined) {
+      const s = ledgerStats(ledger, now);
+      if (json) {
+        ctx.out(`${JSON.stringify(s)}\n`);
+        return Exit.ok;
+      }
+      ctx.out(
+        [
+          `ledger ${path}`,
+          `subjects: ${s.subjects.signed} signed, ${s.subjects.unsigned} unsigned, ${s.subjects.missing} not on the primary; ${s.subjectsDueNow} due now`,
+          `pairs: ${s.pairs} verified, ${s.pairsDueNow} due now; oldest verification ${iso(s.oldestVerification)}`,
+          ...s.hosts.map((h) => `  ${h.host}: ${h.pairs} pairs, ${h.dueNow} due now`),
+          `last run: ${s.lastRun === undefined ? "none" : `${s.lastRun.verb} started ${iso(s.lastRun.startedAt)}, finished ${iso(s.lastRun.finishedAt)}`}`,
+        ].join("\n") + "\n",
+      );
+      return Exit.ok;
+    }
+    const found = explain(ledger, ref.repository, ref.digest);
+    if (json) {
+      ctx.out(`${JSON.stringify(found)}\n`);
+      return Exit.ok;
+    }
+    if (found.length === 0) {
+      ctx.out(`${ref.repository}@${ref.digest}: not in the ledger (it will be checked on the next run)\n`);
+      return Exit.ok;
+    }
+    const lines: string[] = [];
+    for (const e of found) {
+      lines.push(`${e.key.repository}@${e.key.digest} (primary ${e.key.primary}): ${e.state}, first seen ${iso(e.firstSeen)}`);
+      if (e.children !== undefined && e.children.length > 0) lines.push(`  index of ${e.children.length}: ${e.children.join(", ")}`);
+      for (const h of e.hosts) {
+        lines.push(`  ${h.host} (${h.role}) ${h.tag} ${h.digest ?? "(none)"}: verified ${iso(h.verifiedAt)}, due ${iso(h.dueAt)}`);
+      }
+    }
+    ctx.out(`${lines.join("\n")}\n`);
+    return Exit.ok;
+  } finally {
+    ledger.close();
+  }
+}

@@ -1,0 +1,30 @@
+import type { OptionSpecs } from "./args.ts";
+
+/** Flags of replicate and verify beyond manifests, primary, ledger and registry transport. */
+export const scopeOptions: OptionSpecs = {
+  "only-host": { type: "string", multiple: true, value: "HOST", help: "only pairs whose mirror is HOST" },
+  "only-repository": { type: "string", multiple: true, value: "PREFIX", help: "only groups whose repository starts with PREFIX" },
+  "only-digest": { type: "string", multiple: true, value: "DIGEST", help: "only the group of this image digest (sha256:...)" },
+  "tag-suffixes": {
+    type: "string",
+    value: "LIST",
+    help: "signature-family tags to replicate, comma-separated from sig,att,sbom; att and sbom are written per mirror by kpromo, so opt-in",
+    default: "sig",
+  },
+  "reverify-after": { type: "string", value: "D", help: "re-check verified pairs and signed primaries after D (jittered up to 10% earlier); 0s checks everything", default: "24h" },
+  settle: { type: "string", value: "D", help: "re-read a signature on the primary every run while it is younger than D (the signer appends)", default: "2h" },
+  "unsigned-recheck-max": { type: "string", value: "D", help: "unsigned digests are re-checked on a backoff of a quarter of their age, at most D", default: "24h" },
+  report: { type: "string", value: "FILE", help: "write the run's report as JSON to FILE (every failure and conflict)" },
+};
+
+export const replicateOnlyOptions: OptionSpecs = {
+  "no-ledger": { type: "boolean", help: "stateless run: check every pair, keep nothing (the baseline the ledger saves against)" },
+  "dry-run": { type: "boolean", help: "do the reads, print what would be copied or replaced; writes no registry, no ledger, takes no lock" },
+  "force-overwrite": { type: "boolean", help: "replace a mirror's tag even when it holds signatures the primary lacks" },
+  "max-overwrites": { type: "string", value: "N", help: "stop replacing mirror tags after N in one run (a wrong --primary must not rewrite a fleet)", default: "10" },
+  "max-duration": { type: "string", value: "D", help: "start nothing new after D; finish, commit, report (keep under the job's timeout)" },
+};
+
+export const verifyOnlyOptions: OptionSpecs = {
+  "check-unsigned": { type: "boolean", help: "also report signatures a mirror has for a digest the primary has none for" },
+};

@@ -1,0 +1,221 @@
+// `sigmirror replicate` and `sigmirror verify`: manifests -> plan -> registry checks -> copies -> ledger -> report.
+import { renameSync, writeFileSync } from "node:fs";
+import { Ledger, SUFFIXES, type Suffix } from "../ledger/ledger.ts";
+import { LedgerError } from "../ledger/open.ts";
+import type { Group, Plan } from "../plan/group.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { RegistryError } from "../registry/error.ts";
+import { Engine, type EngineEvent, type ReplicaGroup } from "../replicate/engine.ts";
+import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
+import type { ScheduleOptions } from "../replicate/schedule.ts";
+import { userAgent } from "../version.ts";
+import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
+import { Exit, UsageError } from "./exit.ts";
+import { loadPlanFromArgs } from "./manifests.ts";
+import { registryConfigFromArgs } from "./registry-options.ts";
+import type { RunContext } from "./verb.ts";
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+interface Scope {
+  readonly onlyHosts: ReadonlySet<string>;
+  readonly onlyRepositories: readonly string[];
+  readonly onlyDigests: ReadonlySet<string>;
+}
+
+function parseSuffixes(args: ParsedArgs): Suffix[] {
+  const text = args.string("tag-suffixes") ?? "sig";
+  const parts = text.split(",").map((s) => s.trim());
+  const out: Suffix[] = [];
+  for (const p of parts) {
+    const s = SUFFIXES.find((x) => x === p);
+    if (s === undefined) throw args.bad("tag-suffixes", `a comma-separated list of ${SUFFIXES.join(", ")}`, text);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+function parseScope(args: ParsedArgs, plan: Plan): Scope {
+  const digests = args.list("only-digest");
+  for (const d of digests) if (!DIGEST.test(d)) throw args.bad("only-digest", "sha256: and 64 lowercase hex", d);
+  const hosts = args.list("only-host");
+  for (const h of hosts) if (!plan.hosts.includes(h)) throw args.bad("only-host", "a host of the manifests", h);
+  return { onlyHosts: new Set(hosts), onlyRepositories: args.list("only-repository"), onlyDigests: new Set(digests) };
+}
+
+function isFiltered(s: Scope): boolean {
+  return s.onlyHosts.size > 0 || s.onlyRepositories.length > 0 || s.onlyDigests.size > 0;
+}
+
+/** The groups this run works on: with a primary, within the scope flags. */
+export function replicaGroups(groups: readonly Group[], scope: Scope): ReplicaGroup[] {
+  const out: ReplicaGroup[] = [];
+  for (const g of groups) {
+    if (g.primary === undefined) continue;
+    if (scope.onlyDigests.size > 0 && !scope.onlyDigests.has(g.digest)) continue;
+    if (scope.onlyRepositories.length > 0 && !scope.onlyRepositories.some((p) => g.repository.startsWith(p))) continue;
+    const mirrors = scope.onlyHosts.size > 0 ? g.mirrors.filter((m) => scope.onlyHosts.has(m)) : g.mirrors;
+    if (mirrors.length === 0) continue;
+    out.push({ repository: g.repository, digest: g.digest, primary: g.primary, mirrors });
+  }
+  return out;
+}
+
+function schedule(args: ParsedArgs): ScheduleOptions {
+  return {
+    reverifyAfterS: durationOption(args, "reverify-after", "24h") / 1000,
+    settleS: durationOption(args, "settle", "2h") / 1000,
+    unsignedRecheckMaxS: durationOption(args, "unsigned-recheck-max", "24h") / 1000,
+    jitterFraction: 0.1,
+  };
+}
+
+/** Test-only: `SIGMIRROR_TEST_CLOCK_OFFSET=30m` runs the clock ahead, to simulate a day of runs in seconds. */
+function clock(ctx: RunContext): () => number {
+  const text = ctx.env["SIGMIRROR_TEST_CLOCK_OFFSET"];
+  if (text === undefined || text === "") return Date.now;
+  const offset = parseDuration(text);
+  if (offset === undefined) throw new UsageError(`SIGMIRROR_TEST_CLOCK_OFFSET: expected a duration such as 30m (got ${JSON.stringify(text)})`);
+  return () => Date.now() + offset;
+}
+
+function isHostFailure(err: unknown): boolean {
+  if (!(err instanceof RegistryError)) return false;
+  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
+  return err.status !== undefined && err.status >= 500;
+}
+
+function eventLine(e: EngineEvent): string {
+  switch (e.kind) {
+    case "copied":
+    case "would-copy":
+      return `${e.kind === "copied" ? "copied" : "would copy"} ${e.repository}:${e.tag} to ${e.host} (${e.digest})`;
+    case "replaced":
+    case "would-replace":
+      return `${e.kind === "replaced" ? "replaced" : "would replace"} ${e.host}/${e.repository}:${e.tag} ${e.from} with ${e.digest}`;
+    case "conflict":
+      return `conflict: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+    case "drift":
+      return `drift: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+    case "failed":
+      return `failed: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+    case "given-up":
+      return `giving up on ${e.host} for this run: ${e.reason}`;
+  }
+}
+
+/** Written beside FILE, then renamed: a reader never sees half a report. */
+function writeReport(path: string, report: Report): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(tmp, path);
+}
+
+export async function replicate(args: ParsedArgs, ctx: RunContext): Promise<number> {
+  return run("replicate", args, ctx);
+}
+
+export async function verify(args: ParsedArgs, ctx: RunContext): Promise<number> {
+  return run("verify", args, ctx);
+}
+
+async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunContext): Promise<number> {
+  // Everything that can be wrong with the input is found before anything is sent or opened.
+  const plan = loadPlanFromArgs(args, ctx, { requirePrimary: true });
+  const scope = parseScope(args, plan);
+  const suffixes = parseSuffixes(args);
+  const sched = schedule(args);
+  const now = clock(ctx);
+  const dryRun = verb === "verify" || args.flag("dry-run");
+  const maxOverwrites = integerOption(args, "max-overwrites", 10, 0);
+  const maxDurationMs = args.string("max-duration") === undefined ? undefined : durationOption(args, "max-duration", "0s");
+  const ledgerPath = args.string("ledger");
+  const noLedger = args.flag("no-ledger");
+  if (verb === "replicate" && ledgerPath === undefined && !noLedger) {
+    throw new UsageError("replicate: --ledger FILE is required (or --no-ledger for a stateless run that checks every pair)", verb);
+  }
+  if (ledgerPath !== undefined && noLedger) throw new UsageError(`${verb}: --ledger and --no-ledger exclude each other`, verb);
+  const registryConfig = registryConfigFromArgs(args, ctx.env);
+  const groups = replicaGroups(plan.groups, scope);
+
+  let ledger: Ledger;
+  try {
+    ledger =
+      noLedger || ledgerPath === undefined
+        ? Ledger.none()
+        : dryRun
+          ? Ledger.openReadOnly(ledgerPath)
+          : Ledger.openForRun(ledgerPath);
+  } catch (err) {
+    if (err instanceof LedgerError) {
+      ctx.err(`sigmirror: ${err.message}\n`);
+      return Exit.usage;
+    }
+    throw err;
+  }
+
+  const startedAt = now();
+  const deadline = maxDurationMs === undefined ? undefined : startedAt + maxDurationMs;
+  const stopping = () => ctx.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
+  const client = new RegistryClient({ ...registryConfig, userAgent, signal: ctx.signal });
+  const runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
+  const engine = new Engine(client, ledger, {
+    verb,
+    suffixes,
+    schedule: sched,
+    dryRun,
+    forceOverwrite: args.flag("force-overwrite"),
+    maxOverwrites,
+    checkUnsigned: args.flag("check-unsigned"),
+    stopping,
+    now,
+    random: Math.random,
+    hostConcurrency: (host) => registryConfig.concurrency.get(host) ?? registryConfig.concurrencyDefault,
+    giveUpAfter: 5,
+    repositoryConcurrency: 16,
+    flushEvery: 2000,
+    isHostFailure,
+    onEvent: (e) => ctx.err(`sigmirror: ${eventLine(e)}\n`),
+  });
+  let report: Report;
+  try {
+    await engine.run(groups);
+    if (engine.complete && !isFiltered(scope) && !dryRun && !noLedger) {
+      ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);
+    }
+  } finally {
+    const finishedAt = now();
+    const interrupted = ctx.signal.aborted ? (String(ctx.signal.reason).includes("SIGTERM") ? "SIGTERM" : "SIGINT") : undefined;
+    const t = engine.tally;
+    const bad = t.failures.length > 0 || t.conflicts.length > 0 || t.drift.length > 0;
+    const exitCode = interrupted === "SIGTERM" ? Exit.sigterm : interrupted === "SIGINT" ? Exit.sigint : bad ? Exit.failed : Exit.ok;
+    report = buildReport({
+      tool: userAgent,
+      verb,
+      startedAt,
+      finishedAt,
+      dryRun: verb === "replicate" && dryRun,
+      groups: groups.length,
+      withoutPrimary: plan.withoutPrimary,
+      tally: t,
+      transport: client.stats(),
+      primaries: new Set(plan.primaries),
+      interrupted,
+      exitCode,
+    });
+    ledger.finishRun(runId, Math.floor(finishedAt / 1000), {
+      groups: report.groups,
+      copied: report.copied,
+      replaced: report.replaced,
+      failed: report.failed,
+      conflicts: report.conflicts,
+      requests: Object.fromEntries(report.hosts.map((h) => [h.host, h.requests])),
+    });
+    ledger.close();
+    client.close();
+  }
+  for (const line of summaryLines(report)) ctx.err(`sigmirror: ${line}\n`);
+  const reportPath = args.string("report");
+  if (reportPath !== undefined) writeReport(reportPath, report);
+  return report.exitCode;
+}

@@ -11,7 +11,7 @@ export const scopeOptions: OptionSpecs = {
     help: "signature-family tags to replicate, comma-separated from sig,att,sbom; att and sbom are written per mirror by kpromo, so opt-in",
     default: "sig",
   },
-  "reverify-after": { type: "string", value: "D", help: "re-check verified pairs and signed primaries after D (jittered up to 10% earlier); 0s checks everything", default: "24h" },
+  "reverify-after": { type: "string", value: "D", help: "re-check verified pairs and signed primaries after D (jittered up to 10% earlier); 0s checks everything now (and keeps the default window for what it verifies)", default: "24h" },
   settle: { type: "string", value: "D", help: "re-read a signature on the primary every run while it is younger than D (the signer appends)", default: "2h" },
   "unsigned-recheck-max": { type: "string", value: "D", help: "unsigned digests are re-checked on a backoff of a quarter of their age, at most D", default: "24h" },
   report: { type: "string", value: "FILE", help: "write the run's report as JSON to FILE (every failure and conflict)" },

@@ -7,7 +7,7 @@ import { RegistryClient } from "../registry/client.ts";
 import { RegistryError } from "../registry/error.ts";
 import { Engine, type EngineEvent, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
-import type { ScheduleOptions } from "../replicate/schedule.ts";
+import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
 import { Exit, UsageError } from "./exit.ts";
@@ -62,8 +62,10 @@ export function replicaGroups(groups: readonly Group[], scope: Scope): ReplicaGr
 }
 
 function schedule(args: ParsedArgs): ScheduleOptions {
+  const reverifyAfterS = durationOption(args, "reverify-after", "24h") / 1000;
   return {
-    reverifyAfterS: durationOption(args, "reverify-after", "24h") / 1000,
+    force: reverifyAfterS === 0,
+    reverifyAfterS: reverifyAfterS === 0 ? defaultSchedule.reverifyAfterS : reverifyAfterS,
     settleS: durationOption(args, "settle", "2h") / 1000,
     unsignedRecheckMaxS: durationOption(args, "unsigned-recheck-max", "24h") / 1000,
     jitterFraction: 0.1,

@@ -25,9 +25,9 @@ describe("schedule", () => {
     expect(subjectDueAt("unsigned", 0, undefined, 400 * H, o, 0)).toBe(424 * H);
   });
 
-  test("--reverify-after 0s makes everything due", () => {
+  test("a forced run (--reverify-after 0s) makes everything due", () => {
     expect(isDue(10_000, 5, o)).toBe(false);
     expect(isDue(5, 5, o)).toBe(true);
-    expect(isDue(10_000, 5, { ...o, reverifyAfterS: 0 })).toBe(true);
+    expect(isDue(10_000, 5, { ...o, force: true })).toBe(true);
   });
 });

@@ -9,6 +9,11 @@ export interface ScheduleOptions {
   readonly unsignedRecheckMaxS: number;
   /** Jitter only brings a due time earlier, by at most this fraction of the window. */
   readonly jitterFraction: number;
+  /**
+   * `--reverify-after 0s`: check everything now. What is verified then gets the default window,
+   * so one forced run does not make the next periodic run a full one too.
+   */
+  readonly force: boolean;
 }
 
 export const defaultSchedule: ScheduleOptions = {
@@ -16,6 +21,7 @@ export const defaultSchedule: ScheduleOptions = {
   settleS: 2 * 3600,
   unsignedRecheckMaxS: 24 * 3600,
   jitterFraction: 0.1,
+  force: false,
 };
 
 /** Spreads due times so that runs take similar slices whatever their cadence. `random` in [0, 1). */
@@ -51,7 +57,7 @@ export function subjectDueAt(
   return checkedAt + Math.min(o.unsignedRecheckMaxS, Math.floor(age / 4));
 }
 
-/** Due when its time has come; `reverifyAfter 0s` makes everything due. */
+/** Due when its time has come; a forced run makes everything due. */
 export function isDue(dueAt: number, now: number, o: ScheduleOptions): boolean {
-  return o.reverifyAfterS === 0 || dueAt <= now;
+  return o.force || dueAt <= now;
 }

@@ -152,7 +152,11 @@ export class Engine {
     }
 
     await this.readPrimary(primary, repository, works, add);
-    for (const w of works.values()) this.live.set(Ledger.subjectKeyString(w.key), w.mirrors);
+    for (const w of works.values()) {
+      this.live.set(Ledger.subjectKeyString(w.key), w.mirrors);
+      if (w.state === "unsigned") this.tally.unsigned++;
+      if (w.state === "missing") this.tally.missingOnPrimary++;
+    }
     await this.checkMirrors(primary, repository, [...works.values()]);
   }
 
@@ -241,8 +245,6 @@ export class Engine {
     const signedAt = state === "signed" ? (changed ? checkedAt : (k?.signedAt ?? checkedAt)) : undefined;
     w.state = state;
     w.tags = tags;
-    if (state === "unsigned") this.tally.unsigned++;
-    if (state === "missing") this.tally.missingOnPrimary++;
     this.tally.host(w.key.primary, "primary").checked++;
     if (!this.writes) return;
     this.ledger.putSubject(w.key, {

@@ -33,6 +33,8 @@ function needsAuth(res: HttpResponse): boolean {
 export class Authenticator {
   private readonly known = new Map<string, Known>();
   private readonly discovering = new Map<string, Promise<void>>();
+  /** Hosts whose first request has come back (or failed): later ones are not held. */
+  private readonly probed = new Set<string>();
 
   constructor(private readonly options: AuthOptions) {}
 
@@ -100,7 +102,7 @@ export class Authenticator {
   layer(next: RoundTrip): RoundTrip {
     return async (req) => {
       const host = hostOf(req.url);
-      if (!this.known.has(host)) {
+      if (!this.known.has(host) && !this.probed.has(host)) {
         const pending = this.discovering.get(host);
         if (pending !== undefined) {
           await pending;
@@ -110,6 +112,8 @@ export class Authenticator {
           try {
             return await this.send(host, req, next);
           } finally {
+            // Held once only: a host that is down must not get its requests one at a time.
+            this.probed.add(host);
             this.discovering.delete(host);
             done();
           }

@@ -82,8 +82,10 @@ async function copyContent(t: Transport, src: RepoRef, dst: RepoRef, m: Manifest
     copied += await copyContent(t, src, dst, cm, op, depth + 1);
     await putManifest(t, dst.host, dst.repository, child.digest, cm.bytes, cm.mediaType, op);
   }
-  const results = await Promise.all(parts.blobs.map((b) => copyBlob(t, src, dst, b, op)));
-  return copied + results.reduce((a, b) => a + b, 0);
+  // Settled, not raced: a failed copy leaves no request of its own behind it.
+  const results = await Promise.allSettled(parts.blobs.map((b) => copyBlob(t, src, dst, b, op)));
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  return copied + results.reduce((a, r) => a + (r.status === "fulfilled" ? r.value : 0), 0);
 }
 
 async function copyBlob(t: Transport, src: RepoRef, dst: RepoRef, blob: OciDescriptor, op: OpCounter): Promise<number> {

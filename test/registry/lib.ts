@@ -52,3 +52,18 @@ export function closeClients(): void {
 export function totalRequests(c: RegistryClient, host: string): number {
   return c.stats().find((s) => s.host === host.toLowerCase())?.requests ?? 0;
 }
+
+import type { ProxyRequestRecord } from "../harness/index.ts";
+
+/**
+ * Requests that arrived while a Retry-After was in force, leaving out those that were already
+ * on their way: arrivals within `inFlightMs` of the 429/503 going out were sent before the client
+ * could have read it (the proxy and the client share one event loop, and up to concurrency-1
+ * requests are in flight). A client that ignores Retry-After sends in the rest of the window.
+ */
+export function sentDuringRetryAfter(records: readonly ProxyRequestRecord[], inFlightMs: number, boundaryMs = 0): ProxyRequestRecord[] {
+  const pauses = records.filter((r) => r.retryAfterUntil !== undefined && r.respondedAt !== undefined);
+  return records.filter((r) =>
+    pauses.some((p) => p !== r && r.arrivedAt >= (p.respondedAt ?? Infinity) + inFlightMs && r.arrivedAt < (p.retryAfterUntil ?? -Infinity) - boundaryMs),
+  );
+}

@@ -12,9 +12,8 @@ const suffixOf = (code: number): Suffix => SUFFIXES[code] ?? "sig";
 export type SubjectState = "missing" | "unsigned" | "signed";
 const STATES: readonly SubjectState[] = ["missing", "unsigned", "signed"];
 
-/** The primary's state of one (primary host, repository, digest). Times in epoch seconds. */
-export interface Subject {
-  readonly id: number;
+/** What a run learns of the primary's state of one (primary host, repository, digest). Times in epoch seconds. */
+export interface SubjectUpdate {
   readonly state: SubjectState;
   readonly firstSeen: number;
   readonly signedAt: number | undefined;
@@ -24,13 +23,9 @@ export interface Subject {
   readonly tags: ReadonlyMap<Suffix, string>;
 }
 
-export interface SubjectUpdate {
-  readonly state: SubjectState;
-  readonly firstSeen: number;
-  readonly signedAt: number | undefined;
-  readonly checkedAt: number;
-  readonly dueAt: number;
-  readonly tags: ReadonlyMap<Suffix, string>;
+/** A subject as the ledger holds it. */
+export interface Subject extends SubjectUpdate {
+  readonly id: number;
 }
 
 export interface Pair {

@@ -1,13 +1,6 @@
 // The little the engine must know of OCI manifest bodies: an index's children, a manifest's layers.
 
-const INDEX_TYPES = new Set([
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-]);
-
-export function isIndexType(mediaType: string): boolean {
-  return INDEX_TYPES.has(mediaType.split(";")[0]?.trim() ?? "");
-}
+import { isIndexType } from "../registry/media-types.ts";
 
 function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
   try {

@@ -1,16 +1,7 @@
-import type { PairProblem, ReplacedPair } from "../report/types.ts";
+import type { HostSummary, PairProblem, ReplacedPair } from "../report/types.ts";
 
-export interface HostTally {
-  readonly host: string;
-  role: "primary" | "mirror";
-  checked: number;
-  copied: number;
-  replaced: number;
-  alreadyThere: number;
-  failed: number;
-  conflicts: number;
-  givenUp?: string;
-}
+/** The engine's share of a host's summary; the transport counters come from the client. */
+export type HostTally = Pick<HostSummary, "host" | "role" | "checked" | "copied" | "replaced" | "alreadyThere" | "failed" | "conflicts" | "givenUp">;
 
 /** What a run did, counted as it goes. */
 export class Tally {

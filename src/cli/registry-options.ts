@@ -26,7 +26,9 @@ export const registryOptions: OptionSpecs = {
     default: String(defaultRate),
     help:
       "requests per second per registry host, counted in any 1 s window, retries, token fetches and redirects included " +
-      "(Artifact Registry allows ~1,000/s per project and region, shared with the signer: 50 leaves it 95%)",
+      "(Artifact Registry allows ~1,000/s per project and region, shared with the signer: 50 leaves it 95%). " +
+      "A 429 or 503 with Retry-After, or a spent RateLimit budget, pauses that host alone until then; " +
+      "a 429 without either pauses it 1 s, doubling per further 429 up to 60 s, back to 1 s after any other answer",
   },
   rate: { type: "string", multiple: true, value: "HOST=R", help: "requests per second for one host (HOST as in image names, with :port if any)" },
   "concurrency-default": {

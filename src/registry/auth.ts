@@ -81,16 +81,29 @@ export class Authenticator {
       if (ch === undefined) return res;
       const insufficient = ch.scheme === "bearer" && ch.error === "insufficient_scope";
       const why = insufficient ? "narrow" : used.scheme === "none" ? "challenge" : "refresh";
-      if (done.has(why)) return res;
-      done.add(why);
       if (ch.scheme === "basic") {
-        if (used.scheme === "basic") return res;
+        if (done.has(why) || used.scheme === "basic") return res;
+        done.add(why);
         used = await this.basic(host, req);
         if (used.scheme === "none") return res;
       } else {
-        if (used.token !== undefined) this.options.bearer.drop(host, used.token);
         const serverScopes = itemsOfScopeStrings(ch.scopes);
         if ((req.scopes ?? []).length === 0 && serverScopes.length === 0) return res;
+        const needed = [...new Set([...scopeItems(req.scopes ?? []), ...serverScopes])].sort();
+        if (insufficient) {
+          // The token lacks a scope: once more with exactly what this request needs; if even
+          // that is refused, the user may not do it (remembered, so others fail at once).
+          this.options.bearer.fellShort(host, needed);
+          if (done.has("narrow")) {
+            this.options.bearer.deny(host, needed);
+            return res;
+          }
+          if (this.options.bearer.isDenied(host, needed)) return res;
+        } else if (done.has(why)) {
+          return res;
+        }
+        done.add(why);
+        if (used.token !== undefined && !insufficient) this.options.bearer.drop(host, used.token);
         used = await this.authorize(host, ch, req, serverScopes, why !== "challenge", insufficient);
       }
       res = await next(withHeader(req, "authorization", used.header));

@@ -55,8 +55,21 @@ function forget(provider: CredentialProvider, host: string): void {
   if (typeof f === "function") Reflect.apply(f, provider, [host]);
 }
 
+/** A scope the registry refused even when asked for alone is not asked for again this long. */
+const deniedForMs = 5 * 60_000;
+
+function repositoriesOf(items: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const item of items) {
+    const m = /^repository:(.+):[^:]+$/.exec(item);
+    if (m?.[1] !== undefined) out.add(m[1]);
+  }
+  return [...out];
+}
+
 export class BearerTokens {
   private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly denied = new Map<string, number>();
 
   constructor(private readonly options: BearerOptions) {}
 
@@ -66,6 +79,21 @@ export class BearerTokens {
 
   drop(host: string, token: string): void {
     this.options.cache.drop(host, token);
+  }
+
+  /** A token did not cover `items`: their repositories leave the declared batches. */
+  fellShort(host: string, items: readonly string[]): void {
+    this.options.declared.forget(host, repositoriesOf(items));
+  }
+
+  /** Even a token asked for exactly `items` was refused: do not ask again for a while. */
+  deny(host: string, items: readonly string[]): void {
+    this.denied.set(`${host}\n${items.join(" ")}`, this.options.clock.now() + deniedForMs);
+  }
+
+  isDenied(host: string, items: readonly string[]): boolean {
+    const until = this.denied.get(`${host}\n${items.join(" ")}`);
+    return until !== undefined && until > this.options.clock.now();
   }
 
   /**

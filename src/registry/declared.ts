@@ -24,6 +24,17 @@ export class DeclaredRepositories {
     this.hosts.set(host, h);
   }
 
+  /** Stops batching these repositories (a batch token turned out not to cover them). */
+  forget(host: string, repositories: readonly string[]): void {
+    const h = this.hosts.get(host);
+    if (h === undefined) return;
+    for (const r of repositories) {
+      if (!h.access.delete(r)) continue;
+      const i = h.order.indexOf(r);
+      if (i >= 0) h.order.splice(i, 1);
+    }
+  }
+
   /**
    * The scope items to ask for when `needed` (items of one request) is missing: the whole batch
    * of the declared repository it names, when the declarations cover what it needs; else `needed`.

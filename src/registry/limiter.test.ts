@@ -128,6 +128,17 @@ describe("HostLimiter", () => {
     expect(r.sent.filter((s) => s.host === "long:1").length).toBe(1);
   });
 
+  test("RateLimit fields saying the budget is spent pause the host until the reset", async () => {
+    const { limiter, gate } = make();
+    const r = recorder((_h, n) => (n === 1 ? { status: 200, headers: { "ratelimit-remaining": "0", "ratelimit-reset": "1" } } : { status: 200, headers: { "ratelimit-remaining": "5", "ratelimit-reset": "1" } }));
+    const send = limiter.layer(r.inner);
+    await send(req("rl:1"));
+    expect(gate.remainingMs("rl:1")).toBeGreaterThan(900);
+    await send(req("rl:1"));
+    expect((r.sent[1]?.at ?? 0) - (r.sent[0]?.at ?? 0)).toBeGreaterThanOrEqual(990);
+    expect(gate.remainingMs("rl:1")).toBe(0);
+  });
+
   test("the sum of host concurrencies is capped", () => {
     const { limiter } = make({ concurrencyFor: () => 100, maxTotalConcurrency: 250 });
     expect([limiter.concurrencyOf("a:1"), limiter.concurrencyOf("b:1"), limiter.concurrencyOf("c:1"), limiter.concurrencyOf("d:1")]).toEqual([100, 100, 50, 1]);

@@ -117,7 +117,9 @@ describe("rate limiting answers", () => {
 describe("broken transfers", () => {
   test("resets are retried, and never re-sent behind our back (no duplicate within ms of a reset)", async () => {
     const sp = await proxyTo(src, [{ reset: { p: 0.2 } }], 106);
-    const dp = await proxyTo(dst, [{ reset: { p: 0.2 } }], 107);
+    let uploadPuts = 1;
+    const firstUploadPut = (r: { method: string; path: string }) => r.method === "PUT" && r.path.includes("/blobs/uploads/") && uploadPuts-- > 0;
+    const dp = await proxyTo(dst, [{ match: firstUploadPut, reset: { p: 1 } }, { reset: { p: 0.2 } }], 107);
     await copyAll(sp.host, dp.host, 4, {}, "reset");
     for (const p of [sp, dp]) {
       const recs = p.records();
@@ -128,6 +130,13 @@ describe("broken transfers", () => {
       for (const r of resets.filter((x) => x.method !== "POST")) {
         const echo = recs.find((x) => x !== r && x.method === r.method && x.path === r.path && x.arrivedAt > r.arrivedAt && x.arrivedAt - r.arrivedAt < 10);
         expect(echo).toBeUndefined();
+      }
+      // An upload whose PUT was cut off starts over with a new session: that session is never PUT again.
+      const cutUploads = resets.filter((x) => x.method === "PUT" && x.path.includes("/blobs/uploads/"));
+      if (p === dp) expect(cutUploads.length).toBeGreaterThan(0);
+      for (const r of cutUploads) {
+        const session = r.path.split("?")[0];
+        expect(recs.filter((x) => x.method === "PUT" && x.path.split("?")[0] === session).length).toBe(1);
       }
     }
   }, 60_000);

@@ -65,15 +65,23 @@ describe("bearer tokens", () => {
     c.declareRepositories(dst.host, ["open/a", "locked/b"], "push");
     await c.copy({ host: src.host, repository: "t/app" }, { host: dst.host, repository: "open/a" }, s.tag, s.digest);
     expect(dst.tokenServer?.requests().length).toBe(1);
-    const err: unknown = await c.copy({ host: src.host, repository: "t/app" }, { host: dst.host, repository: "locked/b" }, s.tag, s.digest).catch((e: unknown) => e);
+    const blob = new TextEncoder().encode("a blob for a locked repository");
+    const digest = `sha256:${new Bun.CryptoHasher("sha256").update(blob).digest("hex")}`;
+    const err: unknown = await c.uploadBlob(dst.host, "locked/b", digest, blob).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     const e = err as RegistryError;
     expect(e.kind).toBe("auth");
     expect(e.status).toBe(401);
-    expect(e.message).toMatch(new RegExp(`^${dst.host.replace(/\./g, "\\.")}: (POST|HEAD) locked/b.*: 401 UNAUTHORIZED`));
+    expect(e.message).toMatch(new RegExp(`^${dst.host.replace(/\./g, "\\.")}: POST locked/b: 401 UNAUTHORIZED`));
     // the batch token, then exactly one request for locked/b alone
+    expect(dst.tokenServer?.requests().map((r) => r.scope)).toEqual([
+      ["repository:locked/b:pull,push", "repository:open/a:pull,push"],
+      ["repository:locked/b:pull,push"],
+    ]);
+    // Refused even alone: not asked for again; other requests for it fail at once.
+    await expect(c.uploadBlob(dst.host, "locked/b", digest, blob)).rejects.toThrow(/401 UNAUTHORIZED/);
+    await expect(c.copy({ host: src.host, repository: "t/app" }, { host: dst.host, repository: "locked/b" }, s.tag, s.digest)).rejects.toThrow(/locked\/b.*401/);
     expect(dst.tokenServer?.requests().length).toBe(2);
-    expect(dst.tokenServer?.requests()[1]?.scope).toEqual(["repository:locked/b:pull,push"]);
   });
 
   test("a rejected token is refreshed once, not more", async () => {

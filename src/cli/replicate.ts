@@ -106,6 +106,31 @@ function eventLine(e: EngineEvent): string {
   }
 }
 
+/**
+ * After SIGINT/SIGTERM the engine starts nothing new; what is in flight (a copy's remaining
+ * requests, a lookup already queued for its host) gets this long to finish before its requests are
+ * aborted. Well under Prow's 2-minute grace period.
+ */
+const interruptGraceMs = 20_000;
+
+/** A signal that follows `signal` `ms` later; dispose() drops the pending timer. */
+function afterGrace(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const start = () => {
+    timer = setTimeout(() => controller.abort(signal.reason), ms);
+  };
+  if (signal.aborted) start();
+  else signal.addEventListener("abort", start, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      signal.removeEventListener("abort", start);
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}
+
 /** Written beside FILE, then renamed: a reader never sees half a report. */
 function writeReport(path: string, report: Report): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -159,7 +184,8 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
   const startedAt = now();
   const deadline = maxDurationMs === undefined ? undefined : startedAt + maxDurationMs;
   const stopping = () => ctx.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
-  const client = new RegistryClient({ ...registryConfig, userAgent, signal: ctx.signal });
+  const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
+  const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });
   const runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
   const engine = new Engine(client, ledger, {
     verb,
@@ -215,6 +241,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
     });
     ledger.close();
     client.close();
+    requestsSignal.dispose();
   }
   for (const line of summaryLines(report)) ctx.err(`sigmirror: ${line}\n`);
   const reportPath = args.string("report");

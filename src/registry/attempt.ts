@@ -54,7 +54,8 @@ function classify(err: unknown, req: HttpRequest, options: AttemptOptions, deadl
   const code = codeOf(err);
   const message = rootMessage(err);
   if (tlsCodes.test(code ?? "") || /certificate/i.test(message)) {
-    return requestError(req, "network", `TLS: ${message} (trust its CA with --registry-ca HOST=FILE)`, { ...(code ? { code } : {}) });
+    const why = code !== undefined && !message.includes(code) ? `${message}, ${code}` : message;
+    return requestError(req, "network", `TLS: ${why} (trust its CA with --registry-ca HOST=FILE)`);
   }
   const shown = code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
   return requestError(req, "network", isNetworkError(err) || code !== undefined ? shown : `fetch failed: ${shown}`, { retryable: true });

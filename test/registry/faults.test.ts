@@ -177,6 +177,22 @@ describe("broken transfers", () => {
   }, 60_000);
 });
 
+describe("interrupts", () => {
+  test("an abort ends a Retry-After wait at once, as one line", async () => {
+    const dp = await proxyTo(dst, [{ status429: { p: 1, retryAfter: 30 } }], 112);
+    const ac = new AbortController();
+    const c = client({ signal: ac.signal });
+    const pending = c.headManifest(dp.host, "f/app0", "v1").catch((e: unknown) => e);
+    while (dp.records().length === 0) await Bun.sleep(5);
+    await Bun.sleep(50);
+    ac.abort(new Error("SIGINT"));
+    const err = await pending;
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).message).toBe(`${dp.host}: HEAD f/app0:v1: aborted (SIGINT)`);
+    expect(dp.records().length).toBe(1);
+  }, 20_000);
+});
+
 describe("hosts fail alone", () => {
   test("one host dead, one hanging, one healthy: the healthy copies finish first and untouched", async () => {
     const healthy = await proxyTo(dst);

@@ -1,8 +1,12 @@
 // Every operation of the client against real distribution registries: anonymous, htpasswd,
 // token auth, and TLS (through --registry-ca), each as source and target.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   blobExists,
+  createTestCA,
   pushImage,
   pushIndex,
   pushManifestBytes,
@@ -174,6 +178,7 @@ describe.each<Flavour>(["anonymous", "htpasswd", "token", "tls"])("%s registries
     const tokens = (src.tokenServer?.requests().length ?? 0) + (dst.tokenServer === src.tokenServer ? 0 : (dst.tokenServer?.requests().length ?? 0));
     expect(out.requests).toBe(seen + tokens);
     const toTarget = (await dst.accessLog()).length;
+    for (const e of [...(await src.accessLog()), ...(await dst.accessLog())]) expect(e.userAgent).toBe("sigmirror/test");
     console.log(`copy of one .sig, ${flavour}, cold client: ${out.requests} requests (${toTarget} to the target registry, ${tokens} token requests)`);
     expect(toTarget).toBeLessThanOrEqual(11);
   });
@@ -207,14 +212,22 @@ describe("errors", () => {
     expect((put as RegistryError).message).toMatch(new RegExp(`^${reg.host.replace(/\./g, "\\.")}: PUT x/y:v1: 401 UNAUTHORIZED: authentication required`));
   });
 
-  test("a TLS registry without its CA fails at once, naming the flag", async () => {
+  test("TLS: an untrusted certificate fails at once naming --registry-ca; https://HOST in --insecure-registry skips the check", async () => {
     const tls = await startRegistry({ tls: true });
+    const dir = mkdtempSync(join(tmpdir(), "sigmirror-otherca-"));
     try {
-      const c = client({ insecure: new Set([`https://${tls.host}`]) });
-      await c.ping(tls.host); // unverified TLS by request
-      // A loopback host without --registry-ca is spoken to in plain HTTP: the TLS server refuses.
+      const other = await createTestCA(dir);
+      const wrongCa = client({ caFiles: new Map([[tls.host, other.caFile]]) });
+      const err: unknown = await wrongCa.ping(tls.host).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RegistryError);
+      expect((err as RegistryError).kind).toBe("network");
+      expect((err as RegistryError).message).toMatch(new RegExp(`^${tls.host.replace(/\./g, "\\.")}: GET: TLS: .*--registry-ca HOST=FILE`));
+      expect(wrongCa.stats()[0]?.requests).toBe(1);
+      await client({ insecure: new Set([`https://${tls.host}`]) }).ping(tls.host);
+      // A loopback host without --registry-ca is spoken to in plain HTTP: the TLS server refuses it.
       await expect(client().ping(tls.host)).rejects.toThrow(RegistryError);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
       await tls.stop();
     }
   });

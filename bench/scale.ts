@@ -1,0 +1,259 @@
+// Scale: a warm run over the full registry.k8s.io shape (~46,000 groups x 21 hosts, ~920,000
+// mirror pairs) with a ledger in which nothing is due, timed (wall, peak RSS) side by side with
+// `plan` on the same tree and the binary's startup. No registry is needed: the 21 hosts are
+// local TCP listeners that count connections, and the run must open none.
+//
+// The thin tree: the shared registry.k8s.io corpus's projects and image names when present
+// (../shared/corpus/k8s.io, 87 projects), each image given ~7.7x its digests so the total is
+// 46,000; otherwise 90 synthetic projects. The ledger is filled through the project's own
+// Ledger class (not timed): every subject signed and settled long ago, every pair verified
+// within the last day, all due in a year (times spread as in a real ledger).
+// Reproduce: make build && node_modules/.bin/bun bench/scale.ts   (SIGMIRROR_BIN=..., BENCH_GROUPS=46000, BENCH_RUNS=3)
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { Ledger } from "../src/ledger/ledger.ts";
+import { loadManifests } from "../src/manifest/load.ts";
+import { planGroups } from "../src/plan/plan.ts";
+import { allocateLoopback } from "../test/harness/net.ts";
+import { expectExit, hasGnuTime, root, runSigmirror, shellLine, sigmirrorBinary, type CliRun } from "./lib-cli.ts";
+
+const GROUPS = Number(process.env["BENCH_GROUPS"] ?? 46_000);
+const HOSTS = 21;
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 3);
+const corpus = resolve(root, "../shared/corpus/k8s.io");
+
+interface ProjectShape {
+  readonly name: string;
+  /** Image name -> digests in the template. */
+  readonly images: ReadonlyMap<string, number>;
+}
+
+/** Projects and image names of the shared corpus (a line scan: names and digest counts only). */
+function corpusShape(): ProjectShape[] | undefined {
+  if (!existsSync(join(corpus, "images"))) return undefined;
+  const out: ProjectShape[] = [];
+  for (const project of readdirSync(join(corpus, "images")).sort()) {
+    const file = join(corpus, "images", project, "images.yaml");
+    if (!existsSync(file)) continue;
+    const images = new Map<string, number>();
+    let current: string | undefined;
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      const name = /^- name:\s*"?([A-Za-z0-9._/-]+)"?\s*$/.exec(line)?.[1];
+      if (name !== undefined) current = name;
+      else if (current !== undefined && /sha256:[0-9a-f]{64}/.test(line)) images.set(current, (images.get(current) ?? 0) + 1);
+    }
+    if (images.size > 0) out.push({ name: project.replace(/^k8s-staging-/, ""), images });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function syntheticShape(): ProjectShape[] {
+  const words = ["controller", "operator", "webhook", "agent", "exporter", "driver", "manager", "proxy"];
+  return Array.from({ length: 90 }, (_, p) => ({
+    name: `project-${String(p).padStart(2, "0")}`,
+    images: new Map(words.slice(0, 1 + (p % 5)).map((w) => [w, 1 + (p % 7)])),
+  }));
+}
+
+const hex = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** Writes the thin tree; every image's digest count scaled so the total is exactly `groups`. */
+function writeTree(dir: string, shape: readonly ProjectShape[], hosts: readonly string[], groups: number): void {
+  const templateTotal = shape.reduce((n, p) => n + [...p.images.values()].reduce((a, b) => a + b, 0), 0);
+  const factor = groups / templateTotal;
+  let carry = 0;
+  let written = 0;
+  const last = shape[shape.length - 1];
+  for (const project of shape) {
+    const registries = [
+      "registries:",
+      `- name: us-central1-docker.pkg.dev/k8s-staging-images/${project.name}`,
+      "  src: true",
+      ...hosts.map((h) => `- name: ${h}/k8s-artifacts-prod/images/${project.name}\n  service-account: k8s-infra-gcr-promoter@k8s-artifacts-prod.iam.gserviceaccount.com`),
+    ];
+    mkdirSync(join(dir, "manifests", project.name), { recursive: true });
+    mkdirSync(join(dir, "images", project.name), { recursive: true });
+    writeFileSync(join(dir, "manifests", project.name, "promoter-manifest.yaml"), `${registries.join("\n")}\n`);
+    const body: string[] = [];
+    const entries = [...project.images];
+    entries.forEach(([image, n], i) => {
+      carry += n * factor;
+      let k = Math.floor(carry);
+      if (project === last && i === entries.length - 1) k = groups - written; // the rounding remainder
+      carry -= Math.floor(carry);
+      if (k <= 0) return;
+      written += k;
+      body.push(`- name: ${image}`, "  dmap:");
+      for (let d = 0; d < k; d++) body.push(`    "sha256:${hex(`${project.name}/${image}/${d}`)}": ["v0.${Math.floor(d / 10)}.${d % 10}"]`);
+    });
+    writeFileSync(join(dir, "images", project.name, "images.yaml"), `${body.join("\n")}\n`);
+  }
+}
+
+/** Deterministic [0, 1) numbers (mulberry32), so every run of the bench writes the same ledger. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Every subject signed and settled long ago, every mirror pair verified; nothing due for a year.
+ * Times spread as a real ledger's are (first seen over 5 years, checked and verified over the
+ * last day, due times jittered by up to 10% of a day), so the file's size and gzip are honest.
+ */
+function fillLedger(path: string, dir: string, primary: string): { subjects: number; pairs: number; ms: number } {
+  const t0 = performance.now();
+  const loaded = loadManifests({ thinDirs: [dir], manifests: [] }, { strict: false });
+  const plan = planGroups(loaded.sources, [primary], loaded.warnings);
+  const now = Math.floor(Date.now() / 1000);
+  const day = 86400;
+  const random = seeded(46);
+  const when = (back: number) => now - Math.floor(random() * back);
+  const dueIn = (from: number) => from + 365 * day - Math.floor(random() * 0.1 * day);
+  const ledger = Ledger.openForRun(path);
+  let subjects = 0;
+  let pairs = 0;
+  try {
+    for (const g of plan.groups) {
+      if (g.primary === undefined) continue;
+      const key = { primary: g.primary, repository: g.repository, digest: g.digest };
+      const sig = `sha256:${hex(`signature of ${g.repository}@${g.digest}`)}`;
+      const firstSeen = when(5 * 365 * day) - day;
+      const checkedAt = when(day);
+      ledger.putChildren(g.digest, false, []);
+      ledger.putSubject(key, { state: "signed", firstSeen, signedAt: firstSeen + Math.floor(random() * 600), checkedAt, dueAt: dueIn(checkedAt), tags: new Map([["sig", sig]]) });
+      subjects++;
+      for (const m of g.mirrors) {
+        const verifiedAt = when(day);
+        ledger.putPair(key, m, "sig", sig, verifiedAt, dueIn(verifiedAt));
+        pairs++;
+      }
+      if (ledger.pendingWrites >= 50_000) ledger.flush();
+    }
+    ledger.flush();
+  } finally {
+    ledger.close();
+  }
+  return { subjects, pairs, ms: performance.now() - t0 };
+}
+
+interface Listeners {
+  readonly hosts: string[];
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** One random loopback address, a listener per host on a kernel-chosen port; any connection is counted and dropped. */
+async function listen(n: number): Promise<Listeners> {
+  const { ip } = await allocateLoopback();
+  const servers: Server[] = [];
+  const hosts: string[] = [];
+  let connections = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
+      servers.push(server);
+      const port = await new Promise<number>((res, rej) => {
+        server.once("error", rej);
+        server.listen({ host: ip, port: 0, exclusive: true }, () => {
+          const a = server.address();
+          res(typeof a === "object" && a !== null ? a.port : 0);
+        });
+      });
+      hosts.push(`${ip}:${port}`);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  return {
+    hosts,
+    connections: () => connections,
+    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+  };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const mb = (kib: number): string => `${(kib / 1024).toFixed(0)} MB`;
+
+async function timed(binary: string, args: readonly string[], env: Record<string, string>, what: string): Promise<CliRun[]> {
+  const out: CliRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runSigmirror(binary, args, { env, measure: true });
+    expectExit(what, r);
+    out.push(r);
+  }
+  return out;
+}
+
+function figures(runs: readonly CliRun[]): { wall: number; rss: number; text: string } {
+  const walls = runs.map((r) => r.time?.seconds ?? r.ms / 1000);
+  const rss = Math.max(...runs.map((r) => r.time?.maxRssKiB ?? 0));
+  return { wall: median(walls), rss, text: `${walls.map((w) => w.toFixed(2)).join(" / ")} s (median ${median(walls).toFixed(2)} s), peak RSS ${hasGnuTime ? mb(rss) : "n/a (no /usr/bin/time)"}` };
+}
+
+const binary = sigmirrorBinary();
+const tmp = mkdtempSync(join(tmpdir(), "sigmirror-bench-scale-"));
+const net = await listen(HOSTS);
+let failed = false;
+try {
+  const primary = net.hosts[0] ?? "";
+  const fromCorpus = corpusShape();
+  const shape = fromCorpus ?? syntheticShape();
+  const tree = join(tmp, "manifests");
+  writeTree(tree, shape, net.hosts, GROUPS);
+  const ledger = join(tmp, "state.db");
+  const fill = fillLedger(ledger, tree, primary);
+  const size = statSync(ledger).size;
+  const gz = gzipSync(readFileSync(ledger)).length;
+  // Credentials: an empty Docker config directory, so no one's ~/.docker is read.
+  const dockerConfig = join(tmp, "docker");
+  mkdirSync(dockerConfig);
+  const env = { DOCKER_CONFIG: dockerConfig };
+
+  const replicateArgs = ["replicate", "--thin-manifest-dir", tree, "--primary", primary, "--ledger", ledger, "--report", join(tmp, "report.json")];
+  const warm = await timed(binary, replicateArgs, env, "warm replicate");
+  const report = JSON.parse(readFileSync(join(tmp, "report.json"), "utf8")) as { groups: number; pairsChecked: number; hosts: { requests: number }[] };
+  const sent = report.hosts.reduce((n, h) => n + h.requests, 0);
+  const plan = await timed(binary, ["plan", "--thin-manifest-dir", tree, "--primary", primary, "--output", "json"], env, "plan");
+  const help = await timed(binary, ["--help"], env, "--help");
+  const stats = await timed(binary, ["ledger", "stats", "--ledger", ledger], env, "ledger stats");
+  const planOut = JSON.parse((plan[0]?.out ?? "{}")) as { groups: number; hosts: number; mirror_pairs: number; projects: number; repositories: number };
+  await new Promise((r) => setTimeout(r, 50)); // let any late connection be counted
+  const connections = net.connections();
+
+  const w = figures(warm);
+  console.log(
+    `scale: thin tree: ${planOut.projects} projects (${fromCorpus === undefined ? "synthetic names" : "names from the shared registry.k8s.io corpus"}), ` +
+      `${planOut.repositories} repositories, ${planOut.groups} groups x ${planOut.hosts} hosts, ${planOut.mirror_pairs} mirror pairs`,
+  );
+  console.log(`scale: ledger filled through Ledger (not timed): ${fill.subjects} subjects, ${fill.pairs} pairs in ${(fill.ms / 1000).toFixed(1)} s`);
+  console.log(`scale: ledger file ${(size / 1e6).toFixed(1)} MB, gzip ${(gz / 1e6).toFixed(1)} MB; target (issue 6): at most 10 MB compressed: ${gz <= 10e6 ? "met" : "missed"}`);
+  console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}`);
+  console.log(`scale:   its report: ${report.groups} groups, pairs checked ${report.pairsChecked}, requests ${sent}; TCP connections to the 21 hosts: ${connections}`);
+  console.log(`scale: side by side: plan --output json on the same tree: ${figures(plan).text}`);
+  console.log(`scale: side by side: ledger stats on the same ledger: ${figures(stats).text}`);
+  console.log(`scale: side by side: --help (startup floor): ${figures(help).text}`);
+  console.log(`scale: target: warm run under 1.5 s and 200 MB (${w.wall.toFixed(2)} s, ${mb(w.rss)}): ${w.wall < 1.5 && w.rss < 200 * 1024 ? "met" : "missed"}`);
+  console.log(`scale: target: nothing sent (requests ${sent}, connections ${connections}): ${sent === 0 && connections === 0 ? "met" : "MISSED"}`);
+  console.log(`scale: reproduce with: make build && node_modules/.bin/bun bench/scale.ts   (BENCH_GROUPS=${GROUPS} BENCH_RUNS=${RUNS})`);
+  console.log(`scale:   the timed command: /usr/bin/time -f "%e %M" ${shellLine(["dist/sigmirror", "replicate", "--thin-manifest-dir", "DIR/manifests", "--primary", "HOST0", "--ledger", "DIR/state.db"])}`);
+  failed = sent !== 0 || connections !== 0;
+} finally {
+  await net.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
+if (failed) process.exit(1);

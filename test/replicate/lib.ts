@@ -1,12 +1,12 @@
 // Helpers of the replicate end-to-end tests: a CLI child that runs in the background (to signal or
 // kill it mid-run), the ledger's claims checked against the registries, reports read back.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { Ledger } from "../../src/ledger/ledger.ts";
-import { readManifest, sigTag, type TestRegistry } from "../harness/index.ts";
+import { pushImage, pushIndex, pushSignature, readManifest, sigTag, type Pushed, type TestRegistry } from "../harness/index.ts";
 import { cleanEnv, repoRoot, type CliResult } from "../lib/cli.ts";
-import type { Scenario, ScenarioImage } from "../lib/scenario.ts";
+import { PROJECT_PATH, writeThinManifests, type Scenario, type ScenarioImage } from "../lib/scenario.ts";
 
 const mainTs = resolve(repoRoot, "src/main.ts");
 
@@ -204,4 +204,48 @@ export async function totalRequests(regs: readonly TestRegistry[]): Promise<numb
   let n = 0;
   for (const r of regs) n += Object.values(await r.requestCounts()).reduce((a, b) => a + b, 0);
   return n;
+}
+
+/**
+ * Like startScenario, on registries the caller started (any auth, TLS): each image pushed to
+ * every registry, signatures on the primary only, thin manifests naming them all in dir/manifests.
+ */
+export async function promote(
+  dir: string,
+  primary: TestRegistry,
+  mirrors: readonly TestRegistry[],
+  o: { signed: number; unsigned: number; indexes: number },
+): Promise<{ images: ScenarioImage[]; thinDir: string }> {
+  const all = [primary, ...mirrors];
+  const onAll = async (fn: (r: TestRegistry) => Promise<Pushed>): Promise<Pushed> => {
+    let last: Pushed | undefined;
+    for (const r of all) last = await fn(r);
+    if (last === undefined) throw new Error("no registries");
+    return last;
+  };
+  const images: ScenarioImage[] = [];
+  const add = async (name: string, signed: boolean, index: boolean) => {
+    const repository = `${PROJECT_PATH}/${name}`;
+    const children: Pushed[] = [];
+    if (index) for (const arch of ["amd64", "arm64"]) children.push(await onAll((r) => pushImage(r, repository, { seed: `${name}-${arch}` })));
+    const image = index
+      ? await onAll((r) => pushIndex(r, repository, children, { tag: "v1" }))
+      : await onAll((r) => pushImage(r, repository, { seed: name, tag: "v1" }));
+    const entry: ScenarioImage = { name, repository, image, children, signature: undefined, childSignatures: [] };
+    if (signed) {
+      entry.signature = await pushSignature(primary, repository, image.digest);
+      for (const c of children) entry.childSignatures.push(await pushSignature(primary, repository, c.digest));
+    }
+    images.push(entry);
+  };
+  for (let i = 0; i < o.signed; i++) await add(`signed-${i}`, true, false);
+  for (let i = 0; i < o.unsigned; i++) await add(`unsigned-${i}`, false, false);
+  for (let i = 0; i < o.indexes; i++) await add(`multiarch-${i}`, true, true);
+  const thinDir = join(dir, "manifests");
+  writeThinManifests(
+    thinDir,
+    all.map((r) => r.host),
+    images.map((i) => ({ name: i.name, digest: i.image.digest, tag: "v1" })),
+  );
+  return { images, thinDir };
 }

@@ -61,9 +61,14 @@ function partsOf(src: RepoRef, m: ManifestBytes): Parts {
   throw fail(src, m.digest, `unsupported manifest media type ${JSON.stringify(mediaType)}`);
 }
 
+/** A source manifest by digest, read once per run however many targets it is copied to. */
+function sourceManifest(t: Transport, src: RepoRef, digest: string, op: OpCounter): Promise<ManifestBytes | undefined> {
+  return t.sourceManifests.get(`${src.host.toLowerCase()}\n${src.repository}\n${digest}`, () => getManifest(t, src.host, src.repository, digest, op));
+}
+
 export async function copy(t: Transport, src: RepoRef, dst: RepoRef, tag: string, digest: string): Promise<CopyResult> {
   const op: OpCounter = { requests: 0 };
-  const m = await getManifest(t, src.host, src.repository, digest, op);
+  const m = await sourceManifest(t, src, digest, op);
   if (m === undefined) throw fail(src, digest, "manifest not found on the source");
   const blobsCopied = await copyContent(t, src, dst, m, op, 0);
   const reported = await putManifest(t, dst.host, dst.repository, tag, m.bytes, m.mediaType, op);
@@ -77,7 +82,7 @@ async function copyContent(t: Transport, src: RepoRef, dst: RepoRef, m: Manifest
   for (const child of parts.children) {
     if (depth >= maxDepth) throw fail(src, m.digest, `indexes nested deeper than ${maxDepth}`);
     if ((await headManifest(t, dst.host, dst.repository, child.digest, op, "push")) !== undefined) continue;
-    const cm = await getManifest(t, src.host, src.repository, child.digest, op);
+    const cm = await sourceManifest(t, src, child.digest, op);
     if (cm === undefined) throw fail(src, child.digest, `child of ${m.digest} not found on the source`);
     copied += await copyContent(t, src, dst, cm, op, depth + 1);
     await putManifest(t, dst.host, dst.repository, child.digest, cm.bytes, cm.mediaType, op);
@@ -89,7 +94,10 @@ async function copyContent(t: Transport, src: RepoRef, dst: RepoRef, m: Manifest
 }
 
 async function copyBlob(t: Transport, src: RepoRef, dst: RepoRef, blob: OciDescriptor, op: OpCounter): Promise<number> {
-  const fetchSource = () => getBlob(t, src.host, src.repository, blob.digest, blob.size, op);
+  const fetchSource = () =>
+    t.sourceBlobs.get(`${src.host.toLowerCase()}\n${src.repository}\n${blob.digest}`, () =>
+      getBlob(t, src.host, src.repository, blob.digest, blob.size, op),
+    );
   if (src.host.toLowerCase() === dst.host.toLowerCase()) {
     if (src.repository === dst.repository) return 0;
     // One request either way when the blob is there already; one fewer when it is not.

@@ -7,12 +7,14 @@ import { BearerTokens } from "./bearer.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { tuningOf, type RegistryConfig, type Tuning } from "./config.ts";
 import { DeclaredRepositories } from "./declared.ts";
+import type { ManifestBytes } from "./descriptor.ts";
 import { PauseGate } from "./gate.ts";
 import { HostLimiter } from "./limiter.ts";
 import { Endpoints } from "./paths.ts";
 import { redirectLayer } from "./redirect.ts";
 import { retryLayer } from "./retry.ts";
 import { baseUrl, lookupHost, transportFor, type SchemeConfig } from "./scheme.ts";
+import { SourceCache } from "./source-cache.ts";
 import { statsLayer, StatsStore } from "./stats.ts";
 import { createHostFetch, readCaFile, type FetchLike, type HostFetch } from "./tls-fetch.ts";
 import { TokenCache } from "./token-cache.ts";
@@ -30,6 +32,9 @@ export interface Transport {
   readonly declared: DeclaredRepositories;
   readonly clock: Clock;
   readonly signal?: AbortSignal | undefined;
+  /** Verified source content of copies, kept for the run (see source-cache.ts). */
+  readonly sourceManifests: SourceCache<ManifestBytes>;
+  readonly sourceBlobs: SourceCache<Uint8Array>;
   endpoints(host: string): Endpoints;
   close(): void;
 }
@@ -111,6 +116,8 @@ export function buildTransport(config: RegistryConfig): Transport {
     declared,
     clock,
     signal: config.signal,
+    sourceManifests: new SourceCache<ManifestBytes>((m) => m.bytes.length),
+    sourceBlobs: new SourceCache<Uint8Array>((b) => b.length),
     endpoints(host) {
       const h = host.toLowerCase();
       let e = endpoints.get(h);

@@ -98,6 +98,7 @@ export class Engine {
       list.push(g);
     }
     const repos = [...byRepo.values()];
+    this.declare(groups);
     let next = 0;
     const worker = async () => {
       while (next < repos.length) {
@@ -116,6 +117,24 @@ export class Engine {
       const why = this.queues.givenUp(host);
       if (why !== undefined) this.tally.host(host).givenUp = why;
     }
+  }
+
+  /** Token requests count against quota: let the client ask for several repositories per token. */
+  private declare(groups: readonly ReplicaGroup[]): void {
+    if (this.port.declareRepositories === undefined) return;
+    const reads = new Map<string, Set<string>>();
+    const writes = new Map<string, Set<string>>();
+    const add = (m: Map<string, Set<string>>, host: string, repository: string) => {
+      let set = m.get(host);
+      if (set === undefined) m.set(host, (set = new Set()));
+      set.add(repository);
+    };
+    for (const g of groups) {
+      add(reads, g.primary, g.repository);
+      for (const m of g.mirrors) add(this.writes ? writes : reads, m, g.repository);
+    }
+    for (const [host, repos] of reads) this.port.declareRepositories(host, [...repos], "pull");
+    for (const [host, repos] of writes) this.port.declareRepositories(host, [...repos], "push");
   }
 
   private newWork(key: SubjectKey, mirrors: Iterable<string>): Work {

@@ -9,4 +9,6 @@ export interface RegistryPort {
   getManifest(host: string, repository: string, reference: string): Promise<ManifestBytes | undefined>;
   listTags(host: string, repository: string): Promise<TagList | undefined>;
   copy(src: RepoRef, dst: RepoRef, tag: string, digest: string): Promise<{ digest: string }>;
+  /** Which repositories of a host the run may touch, so one bearer token can cover several. */
+  declareRepositories?(host: string, repositories: readonly string[], access: "pull" | "push"): void;
 }

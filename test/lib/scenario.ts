@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pushImage, pushIndex, pushSignature, startRegistry, type Pushed, type TestRegistry } from "../harness/index.ts";
+import { pushImage, pushIndex, pushSignature, startRegistry, writeDockerConfig, type AuthFlavour, type Pushed, type TestRegistry } from "../harness/index.ts";
 
 export const PROJECT_PATH = "prod";
 
@@ -38,6 +38,8 @@ export interface ScenarioOptions {
   readonly unsigned?: number;
   /** Signed multi-arch images (an index of 2 children, each child signed too). */
   readonly indexes?: number;
+  /** Every registry's auth; credentials reach sigmirror through a Docker config.json (--registry-config). */
+  readonly auth?: AuthFlavour;
 }
 
 async function onAll(regs: readonly TestRegistry[], fn: (r: TestRegistry) => Promise<Pushed>): Promise<Pushed> {
@@ -71,11 +73,12 @@ export async function startScenario(o: ScenarioOptions = {}): Promise<Scenario> 
   const all: TestRegistry[] = [];
   const dir = mkdtempSync(join(tmpdir(), "sigmirror-scenario-"));
   try {
-    const primary = await startRegistry();
+    const auth = o.auth ?? "anonymous";
+    const primary = await startRegistry({ auth });
     all.push(primary);
     const mirrors: TestRegistry[] = [];
     for (let i = 0; i < (o.mirrors ?? 2); i++) {
-      const m = await startRegistry();
+      const m = await startRegistry({ auth });
       mirrors.push(m);
       all.push(m);
     }
@@ -107,6 +110,7 @@ export async function startScenario(o: ScenarioOptions = {}): Promise<Scenario> 
       images.map((i) => ({ name: i.name, digest: i.image.digest, tag: "v1" })),
     );
     const ledger = join(dir, "state.db");
+    const credentials = auth === "anonymous" ? [] : ["--registry-config", writeDockerConfig(dir, all)];
     const s: Scenario = {
       primary,
       mirrors,
@@ -114,7 +118,7 @@ export async function startScenario(o: ScenarioOptions = {}): Promise<Scenario> 
       thinDir,
       ledger,
       images,
-      args: (verb, ...extra) => [verb, "--thin-manifest-dir", thinDir, "--primary", primary.host, "--ledger", ledger, ...extra],
+      args: (verb, ...extra) => [verb, "--thin-manifest-dir", thinDir, "--primary", primary.host, "--ledger", ledger, ...credentials, ...extra],
       async requests() {
         const out: Record<string, number> = {};
         for (const r of all) {

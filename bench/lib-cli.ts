@@ -25,8 +25,8 @@ export interface CliRun {
   readonly err: string;
   /** Wall time seen from here (spawn to exit). */
   readonly ms: number;
-  /** From /usr/bin/time when asked for: elapsed seconds and peak RSS in KiB. */
-  readonly time?: { readonly seconds: number; readonly maxRssKiB: number };
+  /** From /usr/bin/time when asked for: elapsed seconds, peak RSS in KiB, user + system CPU seconds. */
+  readonly time?: { readonly seconds: number; readonly maxRssKiB: number; readonly cpuSeconds: number };
 }
 
 const gnuTime = "/usr/bin/time";
@@ -40,15 +40,15 @@ export async function runSigmirror(
 ): Promise<CliRun> {
   const measure = o.measure === true && hasGnuTime;
   // A marker line: GNU time appends after whatever the program wrote to stderr.
-  const argv = measure ? [gnuTime, "-f", "\nbench-time %e %M", binary, ...args] : [binary, ...args];
+  const argv = measure ? [gnuTime, "-f", "\nbench-time %e %M %U %S", binary, ...args] : [binary, ...args];
   const t0 = performance.now();
   const proc = Bun.spawn(argv, { cwd: root, env: cleanEnv(o.env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [out, errAll, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const ms = performance.now() - t0;
   if (!measure) return { code, out, err: errAll, ms };
-  const m = /\nbench-time ([\d.]+) (\d+)\s*$/.exec(errAll);
+  const m = /\nbench-time ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(errAll);
   const err = m === null ? errAll : errAll.slice(0, m.index);
-  return m === null ? { code, out, err, ms } : { code, out, err, ms, time: { seconds: Number(m[1]), maxRssKiB: Number(m[2]) } };
+  return m === null ? { code, out, err, ms } : { code, out, err, ms, time: { seconds: Number(m[1]), maxRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]) } };
 }
 
 /** A command line a reader can paste (single-quoted where needed). */

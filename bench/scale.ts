@@ -188,6 +188,7 @@ async function listen(n: number): Promise<Listeners> {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const mb = (kib: number): string => `${(kib / 1024).toFixed(0)} MB`;
+const loadavg = (): string => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 async function timed(binary: string, args: readonly string[], env: Record<string, string>, what: string): Promise<CliRun[]> {
   const out: CliRun[] = [];
@@ -202,7 +203,12 @@ async function timed(binary: string, args: readonly string[], env: Record<string
 function figures(runs: readonly CliRun[]): { wall: number; rss: number; text: string } {
   const walls = runs.map((r) => r.time?.seconds ?? r.ms / 1000);
   const rss = Math.max(...runs.map((r) => r.time?.maxRssKiB ?? 0));
-  return { wall: median(walls), rss, text: `${walls.map((w) => w.toFixed(2)).join(" / ")} s (median ${median(walls).toFixed(2)} s), peak RSS ${hasGnuTime ? mb(rss) : "n/a (no /usr/bin/time)"}` };
+  const cpu = median(runs.map((r) => r.time?.cpuSeconds ?? Number.NaN));
+  return {
+    wall: median(walls),
+    rss,
+    text: `${walls.map((w) => w.toFixed(2)).join(" / ")} s (median ${median(walls).toFixed(2)} s, CPU user+sys ${hasGnuTime ? `${cpu.toFixed(2)} s` : "n/a"}), peak RSS ${hasGnuTime ? mb(rss) : "n/a (no /usr/bin/time)"}`,
+  };
 }
 
 const binary = sigmirrorBinary();
@@ -225,6 +231,7 @@ try {
   const env = { DOCKER_CONFIG: dockerConfig };
 
   const replicateArgs = ["replicate", "--thin-manifest-dir", tree, "--primary", primary, "--ledger", ledger, "--report", join(tmp, "report.json")];
+  const loadBefore = loadavg();
   const warm = await timed(binary, replicateArgs, env, "warm replicate");
   const report = JSON.parse(readFileSync(join(tmp, "report.json"), "utf8")) as { groups: number; pairsChecked: number; hosts: { requests: number }[] };
   const sent = report.hosts.reduce((n, h) => n + h.requests, 0);
@@ -242,7 +249,7 @@ try {
   );
   console.log(`scale: ledger filled through Ledger (not timed): ${fill.subjects} subjects, ${fill.pairs} pairs in ${(fill.ms / 1000).toFixed(1)} s`);
   console.log(`scale: ledger file ${(size / 1e6).toFixed(1)} MB, gzip ${(gz / 1e6).toFixed(1)} MB; target (issue 6): at most 10 MB compressed: ${gz <= 10e6 ? "met" : "missed"}`);
-  console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}`);
+  console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}; load average before ${loadBefore}`);
   console.log(`scale:   its report: ${report.groups} groups, pairs checked ${report.pairsChecked}, requests ${sent}; TCP connections to the 21 hosts: ${connections}`);
   console.log(`scale: side by side: plan --output json on the same tree: ${figures(plan).text}`);
   console.log(`scale: side by side: ledger stats on the same ledger: ${figures(stats).text}`);
@@ -250,7 +257,7 @@ try {
   console.log(`scale: target: warm run under 1.5 s and 200 MB (${w.wall.toFixed(2)} s, ${mb(w.rss)}): ${w.wall < 1.5 && w.rss < 200 * 1024 ? "met" : "missed"}`);
   console.log(`scale: target: nothing sent (requests ${sent}, connections ${connections}): ${sent === 0 && connections === 0 ? "met" : "MISSED"}`);
   console.log(`scale: reproduce with: make build && node_modules/.bin/bun bench/scale.ts   (BENCH_GROUPS=${GROUPS} BENCH_RUNS=${RUNS})`);
-  console.log(`scale:   the timed command: /usr/bin/time -f "%e %M" ${shellLine(["dist/sigmirror", "replicate", "--thin-manifest-dir", "DIR/manifests", "--primary", "HOST0", "--ledger", "DIR/state.db"])}`);
+  console.log(`scale:   the timed command: /usr/bin/time -f "%e %M %U %S" ${shellLine(["dist/sigmirror", "replicate", "--thin-manifest-dir", "DIR/manifests", "--primary", "HOST0", "--ledger", "DIR/state.db"])}`);
   failed = sent !== 0 || connections !== 0;
 } finally {
   await net.close();

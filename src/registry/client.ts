@@ -4,7 +4,7 @@ import { getBlob as getBlobVerb, headBlob as headBlobVerb } from "./blob.ts";
 import type { RegistryConfig } from "./config.ts";
 import { copy as copyVerb, type CopyResult, type RepoRef } from "./copy.ts";
 import type { Descriptor, ManifestBytes } from "./descriptor.ts";
-import { getManifest as getManifestVerb, headManifest as headManifestVerb, putManifest as putManifestVerb } from "./manifest.ts";
+import { deleteManifest as deleteManifestVerb, getManifest as getManifestVerb, headManifest as headManifestVerb, putManifest as putManifestVerb } from "./manifest.ts";
 import { mountBlob as mountBlobVerb, type MountResult } from "./mount.ts";
 import { ping as pingVerb } from "./ping.ts";
 import { referrers as referrersVerb, type Referrers } from "./referrers.ts";
@@ -56,6 +56,11 @@ export class RegistryClient {
   /** The exact bytes under reference; returns the digest the registry reports (throws if it differs). */
   putManifest(host: string, repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
     return putManifestVerb(this.t, host, repository, reference, bytes, mediaType);
+  }
+
+  /** DELETE by digest: true when deleted, false when absent; throws where deletes are not allowed. */
+  deleteManifest(host: string, repository: string, digest: string): Promise<boolean> {
+    return deleteManifestVerb(this.t, host, repository, digest);
   }
 
   headBlob(host: string, repository: string, digest: string): Promise<Descriptor | undefined> {

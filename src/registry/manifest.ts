@@ -6,7 +6,7 @@ import { digestOf, isDigest } from "./digest.ts";
 import { errorFromResponse, requestError } from "./error.ts";
 import { bareType, manifestAccept } from "./media-types.ts";
 import { checkReference, checkRepository } from "./paths.ts";
-import { pull, push } from "./scopes.ts";
+import { pull, push, remove } from "./scopes.ts";
 import type { Transport } from "./transport.ts";
 import type { Action, HttpRequest, OpCounter } from "./types.ts";
 
@@ -110,4 +110,26 @@ export async function putManifest(
     throw requestError(req, "digest", `registry reports digest ${reported} for bytes whose digest is ${actual}`, { status: res.status });
   }
   return reported ?? actual;
+}
+
+/**
+ * DELETE by digest (every tag on that digest goes with it). True when deleted, false when it was
+ * not there; a registry that does not allow deletes throws (405 UNSUPPORTED, 403 DENIED).
+ */
+export async function deleteManifest(t: Transport, host: string, repository: string, digest: string, op?: OpCounter): Promise<boolean> {
+  checkRepository(host, repository);
+  checkReference(host, digest);
+  const req: HttpRequest = {
+    method: "DELETE",
+    url: t.endpoints(host).manifest(repository, digest),
+    headers: new Headers(),
+    subject: { repository, reference: digest },
+    scopes: [remove(repository)],
+    ...(op ? { op } : {}),
+  };
+  if (!isDigest(digest)) throw requestError(req, "http", "a manifest is deleted by digest only");
+  const res = await t.send(req);
+  if (res.status === 404) return false;
+  if (res.status < 200 || res.status >= 300) throw errorFromResponse(req, res);
+  return true;
 }

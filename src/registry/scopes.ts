@@ -30,7 +30,7 @@ export function scopeParams(items: readonly string[]): string[] {
     actions.add(item.slice(last + 1));
     byResource.set(resource, actions);
   }
-  const order: Readonly<Record<string, number>> = { pull: 0, push: 1 };
+  const order: Readonly<Record<string, number>> = { pull: 0, push: 1, delete: 2 };
   return [...byResource].map(([resource, actions]) => {
     const sorted = [...actions].sort((a, b) => (order[a] ?? 9) - (order[b] ?? 9) || a.localeCompare(b));
     return `${resource}:${sorted.join(",")}`;
@@ -43,4 +43,9 @@ export function pull(repository: string): Scope {
 
 export function push(repository: string): Scope {
   return { repository, actions: ["pull", "push"] as readonly Action[] };
+}
+
+/** Deleting a manifest: distribution's token auth wants the `delete` action for it. */
+export function remove(repository: string): Scope {
+  return { repository, actions: ["pull", "delete"] as readonly Action[] };
 }

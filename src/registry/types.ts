@@ -4,7 +4,7 @@
 
 export type Method = "GET" | "HEAD" | "PUT" | "POST" | "DELETE" | "PATCH";
 
-export type Action = "pull" | "push";
+export type Action = "pull" | "push" | "delete";
 
 /** A repository and what a request needs to do to it (the bearer token's scope). */
 export interface Scope {

@@ -18,6 +18,12 @@ export const scopeOptions: OptionSpecs = {
 };
 
 export const replicateOnlyOptions: OptionSpecs = {
+  "ledger-ref": {
+    type: "string",
+    value: "REGISTRY/REPOSITORY:TAG",
+    help: "keep the ledger there as an OCI artifact between ephemeral pods: pulled at start into --ledger (or a temporary file) when that is absent or empty, pushed at the end and every --ledger-push-interval",
+  },
+  "ledger-push-interval": { type: "string", value: "D", help: "with --ledger-ref: push the ledger this often during a long run", default: "10m" },
   "no-ledger": { type: "boolean", help: "stateless run: check every pair, keep nothing (the baseline the ledger saves against)" },
   "dry-run": { type: "boolean", help: "do the reads, print what would be copied or replaced; writes no registry, no ledger, takes no lock" },
   "force-overwrite": { type: "boolean", help: "replace a mirror's tag even when it holds signatures the primary lacks" },

@@ -2,6 +2,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { Ledger, SUFFIXES, type Suffix } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/open.ts";
+import { parseLedgerRef, type LedgerRef } from "../ledger-store/ref.ts";
 import type { Group, Plan } from "../plan/group.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { RegistryError } from "../registry/error.ts";
@@ -12,6 +13,7 @@ import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
+import { StoredLedger } from "./ledger-ref.ts";
 import { registryConfigFromArgs } from "./registry-options.ts";
 import type { RunContext } from "./verb.ts";
 
@@ -156,14 +158,38 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
   const dryRun = verb === "verify" || args.flag("dry-run");
   const maxOverwrites = integerOption(args, "max-overwrites", 10, 0);
   const maxDurationMs = args.string("max-duration") === undefined ? undefined : durationOption(args, "max-duration", "0s");
-  const ledgerPath = args.string("ledger");
+  let ledgerPath = args.string("ledger");
   const noLedger = args.flag("no-ledger");
-  if (verb === "replicate" && ledgerPath === undefined && !noLedger) {
+  const refText = args.string("ledger-ref");
+  const ledgerRef: LedgerRef | undefined = refText === undefined ? undefined : parseLedgerRef(refText);
+  if (refText !== undefined && ledgerRef === undefined) throw args.bad("ledger-ref", "REGISTRY/REPOSITORY:TAG", refText);
+  const pushIntervalMs = durationOption(args, "ledger-push-interval", "10m");
+  if (verb === "replicate" && ledgerPath === undefined && ledgerRef === undefined && !noLedger) {
     throw new UsageError("replicate: --ledger FILE is required (or --no-ledger for a stateless run that checks every pair)", verb);
   }
-  if (ledgerPath !== undefined && noLedger) throw new UsageError(`${verb}: --ledger and --no-ledger exclude each other`, verb);
+  if ((ledgerPath !== undefined || ledgerRef !== undefined) && noLedger) {
+    throw new UsageError(`${verb}: --no-ledger excludes --ledger and --ledger-ref`, verb);
+  }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
   const groups = replicaGroups(plan.groups, scope);
+  const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
+  const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });
+
+  let stored: StoredLedger | undefined;
+  if (ledgerRef !== undefined) {
+    const log = { info: (l: string) => ctx.err(`sigmirror: ${l}\n`), warn: (l: string) => ctx.err(`sigmirror: warning: ${l}\n`) };
+    try {
+      stored = await StoredLedger.start(client, ledgerRef, ledgerPath, log);
+      ledgerPath = stored.path;
+    } catch (err) {
+      client.close();
+      requestsSignal.dispose();
+      // The registry holding the ledger cannot be read: nothing is known of what it holds, so this
+      // run must not replace it with a cold one.
+      ctx.err(`sigmirror: ledger: cannot read ${refText}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return Exit.failed;
+    }
+  }
 
   let ledger: Ledger;
   try {
@@ -174,6 +200,9 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
           ? Ledger.openReadOnly(ledgerPath)
           : Ledger.openForRun(ledgerPath);
   } catch (err) {
+    client.close();
+    requestsSignal.dispose();
+    stored?.dispose();
     if (err instanceof LedgerError) {
       ctx.err(`sigmirror: ${err.message}\n`);
       return Exit.usage;
@@ -184,8 +213,6 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
   const startedAt = now();
   const deadline = maxDurationMs === undefined ? undefined : startedAt + maxDurationMs;
   const stopping = () => ctx.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
-  const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
-  const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });
   const runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
   const engine = new Engine(client, ledger, {
     verb,
@@ -205,6 +232,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
     isHostFailure,
     onEvent: (e) => ctx.err(`sigmirror: ${eventLine(e)}\n`),
   });
+  if (stored !== undefined && !dryRun) stored.every(pushIntervalMs, ledger, client);
   let report: Report;
   try {
     await engine.run(groups);
@@ -239,9 +267,20 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
       conflicts: report.conflicts,
       requests: Object.fromEntries(report.hosts.map((h) => [h.host, h.requests])),
     });
+    if (stored !== undefined) {
+      await stored.stop();
+      if (!dryRun) {
+        // After a signal the run's client aborts its requests soon: the last push gets its own.
+        const pushClient = ctx.signal.aborted ? new RegistryClient({ ...registryConfig, userAgent }) : client;
+        await stored.push(ledger, pushClient);
+        if (pushClient !== client) pushClient.close();
+        if (stored.pushFailed && report.exitCode === Exit.ok) report.exitCode = Exit.failed;
+      }
+    }
     ledger.close();
     client.close();
     requestsSignal.dispose();
+    stored?.dispose();
   }
   for (const line of summaryLines(report)) ctx.err(`sigmirror: ${line}\n`);
   const reportPath = args.string("report");

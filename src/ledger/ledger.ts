@@ -402,6 +402,18 @@ export class Ledger {
     db.prepare("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?").run(finishedAt, JSON.stringify(summary), id);
   }
 
+  /**
+   * A consistent copy of the committed ledger in one file (no WAL beside it), for storing it
+   * elsewhere; queued writes are committed first. False without a database.
+   */
+  snapshotTo(path: string): boolean {
+    const db = this.opened?.db;
+    if (db === undefined) return false;
+    this.flush();
+    db.prepare("VACUUM INTO ?").run(path);
+    return true;
+  }
+
   /** The underlying database, for `ledger stats` queries; undefined without a file. */
   get database(): Database | undefined {
     return this.opened?.db;

@@ -3,11 +3,14 @@ import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
 import { openDatabase, type Database } from "./sqlite.ts";
 
 /** A ledger file we must not use: reported as one line naming the file, exit 2, file untouched. */
+export type LedgerProblem = "foreign" | "corrupt" | "newer" | "older" | "busy" | "io";
+
 export class LedgerError extends Error {
   override readonly name = "LedgerError";
   constructor(
     readonly path: string,
     what: string,
+    readonly problem: LedgerProblem = "io",
   ) {
     super(`${path}: ${what}`);
   }
@@ -20,9 +23,9 @@ function sqliteErrorText(err: unknown): string {
 }
 
 /** Refuses what is not a sigmirror ledger of a schema we know, without writing a byte. */
-function validateExisting(path: string): void {
+export function validateExisting(path: string): void {
   const st = statSync(path);
-  if (!st.isFile()) throw new LedgerError(path, "is not a regular file");
+  if (!st.isFile()) throw new LedgerError(path, "is not a regular file", "foreign");
   if (st.size === 0) return;
   const head = Buffer.alloc(16);
   const fd = openSync(path, "r");
@@ -31,7 +34,7 @@ function validateExisting(path: string): void {
   } finally {
     closeSync(fd);
   }
-  if (head.toString("latin1") !== SQLITE_MAGIC) throw new LedgerError(path, "not a SQLite database (not a sigmirror ledger)");
+  if (head.toString("latin1") !== SQLITE_MAGIC) throw new LedgerError(path, "not a SQLite database (not a sigmirror ledger)", "foreign");
   let db: Database | undefined;
   try {
     db = openDatabase(path, { readOnly: true, busyTimeoutMs: 2000 });
@@ -39,17 +42,17 @@ function validateExisting(path: string): void {
     const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0);
     if (app !== APPLICATION_ID) {
       const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_master").get()?.["n"] ?? 0);
-      if (tables > 0 || version !== 0) throw new LedgerError(path, "a SQLite database that is not a sigmirror ledger");
+      if (tables > 0 || version !== 0) throw new LedgerError(path, "a SQLite database that is not a sigmirror ledger", "foreign");
       return;
     }
     if (version > SCHEMA_VERSION) {
-      throw new LedgerError(path, `ledger schema ${version} is newer than this sigmirror supports (${SCHEMA_VERSION}); use a newer sigmirror`);
+      throw new LedgerError(path, `ledger schema ${version} is newer than this sigmirror supports (${SCHEMA_VERSION}); use a newer sigmirror`, "newer");
     }
     const check = db.prepare("PRAGMA quick_check(1)").get()?.["quick_check"];
-    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${String(check)})`);
+    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${String(check)})`, "corrupt");
   } catch (err) {
     if (err instanceof LedgerError) throw err;
-    throw new LedgerError(path, `corrupt or unreadable ledger: ${sqliteErrorText(err)}`);
+    throw new LedgerError(path, `corrupt or unreadable ledger: ${sqliteErrorText(err)}`, "corrupt");
   } finally {
     db?.close();
   }
@@ -82,7 +85,7 @@ function takeRunLock(path: string): Database {
   } catch (err) {
     lock?.close();
     const text = sqliteErrorText(err);
-    if (/locked|busy/i.test(text)) throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends");
+    if (/locked|busy/i.test(text)) throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends", "busy");
     throw new LedgerError(path, `cannot take the run lock ${lockPath}: ${text}`);
   }
 }
@@ -132,7 +135,7 @@ export function openForRead(path: string): OpenedLedger | undefined {
     if (Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0) < SCHEMA_VERSION) {
       // An older schema: readable only after the next writing run migrates it.
       db.close();
-      throw new LedgerError(path, "ledger schema is older than this sigmirror; a replicate run migrates it");
+      throw new LedgerError(path, "ledger schema is older than this sigmirror; a replicate run migrates it", "older");
     }
     return { db, close: () => db.close() };
   } catch (err) {

@@ -38,7 +38,7 @@ describe("--max-duration and --max-overwrites", () => {
 
   test("a slow run cut by --max-duration commits what it did, fails nothing; the rerun completes the rest", async () => {
     const cutFile = join(s.dir, "cut.json");
-    const cut = await sigmirror(s.args("replicate", "--max-duration", "4s", "--rate-default", "10", "--rate", `${s.primary.host}=50`, "--concurrency-default", "2", "--report", cutFile));
+    const cut = await sigmirror(s.args("replicate", "--max-duration", "6s", "--rate-default", "10", "--rate", `${s.primary.host}=50`, "--concurrency-default", "2", "--report", cutFile));
     expect(cut.code).toBe(0);
     const partial = readReport(cutFile);
     expect(partial.failed).toBe(0);

@@ -59,7 +59,7 @@ export async function pullLedger(port: StorePort, ref: LedgerRef, dest: string):
     const tmp = join(dir, "ledger.db");
     writeFileSync(tmp, raw);
     try {
-      validateExisting(tmp);
+      validateExisting(tmp, true);
     } catch (err) {
       if (!(err instanceof LedgerError)) throw err;
       const reason = err.message.slice(tmp.length + 2);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Ledger } from "./ledger.ts";
 import { LedgerError } from "./open.ts";
+import { expectedPairsKey } from "./pairs-key.ts";
 import { openDatabase } from "./sqlite.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
@@ -41,6 +42,9 @@ test("subjects, tags, children and pairs survive a reopen", () => {
   const p = b.pair(s, "127.0.0.3:5000", "sig");
   assert.deepEqual(p, { mirror: "127.0.0.3:5000", suffix: "sig", digest: d("b"), verifiedAt: 130, dueAt: 300 });
   assert.equal(b.pair(s, "127.0.0.4:5000", "sig"), undefined);
+  // The summary a warm run compares instead of reading pairs.
+  assert.equal(s.pairsKey, expectedPairsKey(["127.0.0.3:5000"], ["sig"]));
+  assert.equal(s.pairsDue, 300);
   assert.equal(b.pair(s, "127.0.0.3:5000", "att"), undefined);
   b.close();
 });
@@ -93,7 +97,7 @@ test("prune forgets subjects out of every manifest and pairs of hosts no longer 
   a.flush();
   a.close();
   const b = Ledger.openForRun(t.path);
-  const pruned = b.prune(new Map([[Ledger.subjectKeyString(key), new Set(["m1:5000"])]]), 0);
+  const pruned = b.prune(new Map([[Ledger.subjectKeyString(key), { mirrors: new Set(["m1:5000"]), expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
   assert.deepEqual(pruned, { subjects: 1, pairs: 1 });
   b.close();
   const c = Ledger.openReadOnly(t.path);

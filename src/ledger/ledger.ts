@@ -1,6 +1,6 @@
 import { blobToDigest, digestToBlob } from "./digest.ts";
-import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
-import { PairTable, type PairRow } from "./pairs.ts";
+import { LedgerError, openForRead, openForWrite, type OpenedLedger } from "./open.ts";
+import { pairsKey } from "./pairs-key.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
 
 export const SUFFIXES = ["sig", "att", "sbom"] as const;
@@ -26,6 +26,10 @@ export interface SubjectUpdate {
 /** A subject as the ledger holds it. */
 export interface Subject extends SubjectUpdate {
   readonly id: number;
+  /** pairsKey() of its verified (mirror, suffix) pairs: a warm run compares it and reads no pair. */
+  readonly pairsKey: number;
+  /** The earliest due time of those pairs. */
+  readonly pairsDue: number;
 }
 
 export interface Pair {
@@ -73,7 +77,6 @@ export class Ledger {
   private readonly digests = new Names();
   private readonly subjects = new Map<string, Subject>();
   private readonly subjectKeys = new Map<number, SubjectKey>();
-  private readonly pairs = new PairTable();
   private readonly childrenOf = new Map<string, readonly string[]>();
   private pending: Write[] = [];
   /** Ids of subjects written since load, so pairs queued after them need no look-up. */
@@ -84,7 +87,14 @@ export class Ledger {
     private readonly opened: OpenedLedger | undefined,
     readonly writable: boolean,
   ) {
-    if (opened !== undefined) this.load(opened.db);
+    if (opened === undefined) return;
+    try {
+      this.load(opened.db);
+    } catch (err) {
+      opened.close();
+      const text = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+      throw new LedgerError(path, `corrupt ledger: ${text}`, "corrupt");
+    }
   }
 
   /** For replicate: validated, locked, migrated. */
@@ -116,7 +126,7 @@ export class Ledger {
       m.set(suffixOf(num(r["suffix"])), this.digests.byId.get(num(r["digest_id"])) ?? "");
     }
     const rows = db
-      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at FROM subjects")
+      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at, pairs_key, pairs_due FROM subjects")
       .all();
     for (const r of rows) {
       const id = num(r["id"]);
@@ -134,6 +144,8 @@ export class Ledger {
         checkedAt: num(r["checked_at"]),
         dueAt: num(r["due_at"]),
         tags: tags.get(id) ?? new Map(),
+        pairsKey: num(r["pairs_key"]),
+        pairsDue: num(r["pairs_due"]),
       });
     }
     const isIndex = new Map<string, boolean>();
@@ -148,23 +160,6 @@ export class Ledger {
       list.push(this.digests.byId.get(num(r["child_id"])) ?? "");
     }
     for (const [digest, index] of isIndex) this.childrenOf.set(digest, index ? (kids.get(digest) ?? []) : []);
-    // Pages by subject id keep the transient row objects small.
-    const page = db.prepare(
-      "SELECT subject_id, host_id, suffix, digest_id, verified_at, due_at FROM pairs WHERE subject_id >= ? AND subject_id < ?",
-    );
-    const maxId = num(db.prepare("SELECT max(id) AS m FROM subjects").get()?.["m"]);
-    const step = 2048;
-    for (let lo = 0; lo <= maxId; lo += step) {
-      for (const r of page.all(lo, lo + step)) {
-        this.pairs.append(num(r["subject_id"]), {
-          hostId: num(r["host_id"]),
-          suffix: num(r["suffix"]),
-          digestId: num(r["digest_id"]),
-          verifiedAt: num(r["verified_at"]),
-          dueAt: num(r["due_at"]),
-        });
-      }
-    }
   }
 
   get subjectCount(): number {
@@ -172,7 +167,7 @@ export class Ledger {
   }
 
   get pairCount(): number {
-    return this.pairs.size;
+    return num(this.opened?.db.prepare("SELECT count(*) AS n FROM pairs").get()?.["n"]);
   }
 
   subject(key: SubjectKey): Subject | undefined {
@@ -181,14 +176,23 @@ export class Ledger {
 
   /** What the ledger says `mirror` holds for the subject's `suffix` tag. */
   pair(subject: Subject, mirror: string, suffix: Suffix): Pair | undefined {
-    const hostId = this.hosts.byName.get(mirror);
-    if (hostId === undefined) return undefined;
-    const row = this.pairs.find(subject.id, hostId, suffixCode(suffix));
-    return row === undefined ? undefined : this.toPair(row);
+    return this.pairsOf(subject).find((p) => p.mirror === mirror && p.suffix === suffix);
   }
 
+  /** Read when asked: a warm run never does for a subject whose summary matches. */
   pairsOf(subject: Subject): Pair[] {
-    return [...this.pairs.of(subject.id)].map((r) => this.toPair(r));
+    const db = this.opened?.db;
+    if (db === undefined) return [];
+    return db
+      .prepare("SELECT host_id, suffix, digest_id, verified_at, due_at FROM pairs WHERE subject_id = ?")
+      .all(subject.id)
+      .map((r) => ({
+        mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
+        suffix: suffixOf(num(r["suffix"])),
+        digest: this.digests.byId.get(num(r["digest_id"])) ?? "",
+        verifiedAt: num(r["verified_at"]),
+        dueAt: num(r["due_at"]),
+      }));
   }
 
   /** The children of an index, [] for a plain manifest, undefined when never read. */
@@ -202,16 +206,6 @@ export class Ledger {
       const key = this.subjectKeys.get(s.id);
       if (key !== undefined) yield [key, s];
     }
-  }
-
-  private toPair(row: PairRow): Pair {
-    return {
-      mirror: this.hosts.byId.get(row.hostId) ?? "",
-      suffix: suffixOf(row.suffix),
-      digest: this.digests.byId.get(row.digestId) ?? "",
-      verifiedAt: row.verifiedAt,
-      dueAt: row.dueAt,
-    };
   }
 
   // Writes: queued, committed by flush(). A read-only ledger accepts and drops them,
@@ -252,7 +246,12 @@ export class Ledger {
     if (this.failed !== undefined) throw this.failed;
     try {
       db.transaction(() => {
-        for (const w of writes) this.apply(db, w);
+        const touched = new Set<number>();
+        for (const w of writes) {
+          const id = this.apply(db, w);
+          if (id !== undefined) touched.add(id);
+        }
+        for (const id of touched) this.summarise(db, id);
       });
     } catch (err) {
       this.failed = err instanceof Error ? err : new Error(String(err));
@@ -293,7 +292,8 @@ export class Ledger {
     return row === undefined ? undefined : num(row["id"]);
   }
 
-  private apply(db: Database, w: Write): void {
+  /** Applies one write; returns the subject whose pairs may have changed. */
+  private apply(db: Database, w: Write): number | undefined {
     switch (w.kind) {
       case "subject": {
         const u = w.update;
@@ -324,7 +324,7 @@ export class Ledger {
           `DELETE FROM pairs WHERE subject_id = ? AND NOT EXISTS (
              SELECT 1 FROM subject_tags t WHERE t.subject_id = pairs.subject_id AND t.suffix = pairs.suffix AND t.digest_id = pairs.digest_id)`,
         ).run(id);
-        return;
+        return id;
       }
       case "children": {
         const parent = this.digestId(db, w.digest);
@@ -333,7 +333,7 @@ export class Ledger {
         w.children.forEach((child, position) => {
           db.prepare("INSERT INTO children (parent_id, position, child_id) VALUES (?, ?, ?)").run(parent, position, this.digestId(db, child));
         });
-        return;
+        return undefined;
       }
       case "pair": {
         const subjectId = this.subjectId(db, w.key);
@@ -350,40 +350,60 @@ export class Ledger {
           w.verifiedAt,
           w.dueAt,
         );
-        return;
+        return subjectId;
       }
       case "unpair": {
         const subjectId = this.subjectId(db, w.key);
         const hostId = this.hosts.byName.get(w.mirror);
-        if (subjectId === undefined || hostId === undefined) return;
+        if (subjectId === undefined || hostId === undefined) return undefined;
         db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(subjectId, hostId, suffixCode(w.suffix));
-        return;
+        return subjectId;
       }
     }
   }
 
+  /** Re-derives a subject's pair summary from its rows, in the flush's transaction. */
+  private summarise(db: Database, subjectId: number): void {
+    const rows = db.prepare("SELECT host_id, suffix, due_at FROM pairs WHERE subject_id = ?").all(subjectId);
+    let due = 0;
+    const pairs: [string, string][] = [];
+    for (const r of rows) {
+      pairs.push([this.hosts.byId.get(num(r["host_id"])) ?? "", suffixOf(num(r["suffix"]))]);
+      const d = num(r["due_at"]);
+      if (due === 0 || d < due) due = d;
+    }
+    db.prepare("UPDATE subjects SET pairs_key = ?, pairs_due = ? WHERE id = ?").run(pairsKey(pairs), due, subjectId);
+  }
+
   /**
    * Forgets subjects no longer in any manifest, pairs of hosts no longer mirrors of their group,
-   * and old run rows. Only after a run that saw every group (no filters).
+   * and old run rows. Only after a run that saw every group (no filters). `live` maps a subject
+   * key to its mirrors and the summary a fully replicated subject has: only subjects whose
+   * summary differs have their pairs read.
    */
-  prune(live: ReadonlyMap<string, ReadonlySet<string>>, keepRunsSince: number): { subjects: number; pairs: number } {
+  prune(live: ReadonlyMap<string, { readonly mirrors: ReadonlySet<string>; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
+    this.flush();
     let subjects = 0;
     let pairs = 0;
     db.transaction(() => {
       for (const [k, s] of this.subjects) {
-        const mirrors = live.get(k);
-        if (mirrors === undefined) {
+        const l = live.get(k);
+        if (l === undefined) {
           subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
           continue;
         }
-        for (const p of this.pairs.of(s.id)) {
-          const host = this.hosts.byId.get(p.hostId) ?? "";
-          if (!mirrors.has(host)) {
-            pairs += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, p.hostId, p.suffix).changes;
-          }
+        if (s.pairsKey === l.expectedKey || s.pairsKey === 0) continue;
+        let changed = 0;
+        for (const p of this.pairsOf(s)) {
+          if (l.mirrors.has(p.mirror)) continue;
+          const hostId = this.hosts.byName.get(p.mirror);
+          if (hostId === undefined) continue;
+          changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;
         }
+        if (changed > 0) this.summarise(db, s.id);
+        pairs += changed;
       }
       db.prepare("DELETE FROM runs WHERE started_at < ? AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT 100)").run(keepRunsSince);
     });

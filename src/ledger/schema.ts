@@ -24,6 +24,9 @@ export const migrations: readonly string[] = [
     signed_at INTEGER,
     checked_at INTEGER NOT NULL,
     due_at INTEGER NOT NULL,
+    -- A summary of its pairs (see pairs-key.ts), kept by every flush: a warm run reads no pair row.
+    pairs_key INTEGER NOT NULL DEFAULT 0,
+    pairs_due INTEGER NOT NULL DEFAULT 0,
     UNIQUE (host_id, repository_id, digest_id)
   );
 

@@ -1,4 +1,5 @@
 import { Ledger, SUFFIXES, type Subject, type SubjectKey, type SubjectState, type Suffix } from "../ledger/ledger.ts";
+import { expectedPairsKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
 import { familyTag, holdsEveryLayer, indexChildren } from "./oci.ts";
 import type { RegistryPort } from "./port.ts";
@@ -64,7 +65,9 @@ export class Engine {
   private readonly announcedGivenUp = new Set<string>();
   private stoppedEarly = false;
   /** Subject -> mirrors, for pruning the ledger after a complete run. */
-  readonly live = new Map<string, Set<string>>();
+  readonly live = new Map<string, { readonly mirrors: Set<string>; readonly expectedKey: number }>();
+  /** expectedPairsKey() per distinct (mirrors, suffixes): most groups share one mirror set. */
+  private readonly expectedKeys = new Map<string, number>();
 
   constructor(
     private readonly port: RegistryPort,
@@ -172,11 +175,29 @@ export class Engine {
 
     await this.readPrimary(primary, repository, works, add);
     for (const w of works.values()) {
-      this.live.set(Ledger.subjectKeyString(w.key), w.mirrors);
+      this.live.set(Ledger.subjectKeyString(w.key), { mirrors: w.mirrors, expectedKey: this.expectedKey(w) });
       if (w.state === "unsigned") this.tally.unsigned++;
       if (w.state === "missing") this.tally.missingOnPrimary++;
     }
     await this.checkMirrors(primary, repository, [...works.values()]);
+  }
+
+  /** The pair summary a subject has once every mirror holds every family tag it has. */
+  private expectedKey(w: Work): number {
+    const suffixes = this.o.suffixes.filter((s) => w.tags.has(s));
+    const mirrors = [...w.mirrors].sort();
+    const k = `${mirrors.join(",")}|${suffixes.join(",")}`;
+    let key = this.expectedKeys.get(k);
+    if (key === undefined) this.expectedKeys.set(k, (key = expectedPairsKey(mirrors, suffixes)));
+    return key;
+  }
+
+  /** Nothing to ask any mirror: the primary's tags are the ledger's, and every pair is there and not due. */
+  private mirrorsSettled(w: Work, now: number): boolean {
+    const k = w.known;
+    if (k === undefined || this.o.verb === "verify" || this.o.schedule.force) return false;
+    for (const s of this.o.suffixes) if (w.tags.get(s) !== k.tags.get(s)) return false;
+    return k.pairsKey === this.expectedKey(w) && !isDue(k.pairsDue, now, this.o.schedule);
   }
 
   private primaryDue(w: Work, now: number): boolean {
@@ -292,10 +313,12 @@ export class Engine {
     for (const w of works) {
       if (w.readFailed) continue;
       if (w.state === "signed") {
+        if (this.mirrorsSettled(w, now)) continue;
+        const pairs = new Map((w.known === undefined ? [] : this.ledger.pairsOf(w.known)).map((p) => [`${p.mirror}\n${p.suffix}`, p]));
         for (const [suffix, digest] of w.tags) {
           if (!this.o.suffixes.includes(suffix)) continue;
           for (const m of w.mirrors) {
-            const p = w.known === undefined ? undefined : this.ledger.pair(w.known, m, suffix);
+            const p = pairs.get(`${m}\n${suffix}`);
             const due = this.o.verb === "verify" || p === undefined || p.digest !== digest || isDue(p.dueAt, now, this.o.schedule);
             if (due) push(m, { w, suffix, tag: familyTag(w.key.digest, suffix), digest, expectPresent: p !== undefined });
           }
@@ -443,7 +466,8 @@ export class Engine {
   private verified(w: Work, mirror: string, suffix: Suffix, digest: string): void {
     if (!this.writes) return;
     if (w.known === undefined && w.state === undefined) return;
-    const at = sec(this.o.now());
+    // To the minute: finer says nothing more, and a stored ledger compresses far better.
+    const at = Math.floor(sec(this.o.now()) / 60) * 60;
     this.ledger.putPair(w.key, mirror, suffix, digest, at, pairDueAt(at, this.o.schedule, this.o.random()));
   }
 

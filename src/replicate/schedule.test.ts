@@ -8,15 +8,16 @@ describe("schedule", () => {
     for (const r of [0, 0.25, 0.5, 0.999]) {
       const due = jitteredDue(1000, 24 * H, 0.1, r);
       expect(due).toBeLessThanOrEqual(1000 + 24 * H);
-      expect(due).toBeGreaterThanOrEqual(1000 + 24 * H - 0.1 * 24 * H);
+      expect(due).toBeGreaterThanOrEqual(1000 + 24 * H - 0.1 * 24 * H - 60);
     }
-    expect(jitteredDue(1000, 24 * H, 0.1, 0)).toBe(1000 + 24 * H);
+    expect(jitteredDue(960, 24 * H, 0.1, 0)).toBe(960 + 24 * H);
+    expect(jitteredDue(1000, 24 * H, 0.1, 0)).toBe(960 + 24 * H);
     expect(pairDueAt(0, o, 0.5)).toBe(24 * H - 0.05 * 24 * H);
   });
 
   test("a young signature is due every run, a settled one after the window", () => {
     expect(subjectDueAt("signed", 0, 100, 100 + H, o, 0)).toBe(100 + H);
-    expect(subjectDueAt("signed", 0, 100, 100 + 2 * H, o, 0)).toBe(100 + 2 * H + 24 * H);
+    expect(subjectDueAt("signed", 0, 100, 100 + 2 * H, o, 0)).toBe(60 + 2 * H + 24 * H);
   });
 
   test("unsigned and missing digests back off with their age, capped", () => {

@@ -97,7 +97,7 @@ test("prune forgets subjects out of every manifest and pairs of hosts no longer 
   a.flush();
   a.close();
   const b = Ledger.openForRun(t.path);
-  const pruned = b.prune(new Map([[Ledger.subjectKeyString(key), { mirrors: new Set(["m1:5000"]), expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
+  const pruned = b.prune(new Map([[Ledger.subjectKeyString(key), { mirrors: ["m1:5000"], expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
   assert.deepEqual(pruned, { subjects: 1, pairs: 1 });
   b.close();
   const c = Ledger.openReadOnly(t.path);

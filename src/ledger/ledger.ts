@@ -381,7 +381,7 @@ export class Ledger {
    * key to its mirrors and the summary a fully replicated subject has: only subjects whose
    * summary differs have their pairs read.
    */
-  prune(live: ReadonlyMap<string, { readonly mirrors: ReadonlySet<string>; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
+  prune(live: ReadonlyMap<string, { readonly mirrors: readonly string[]; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
     this.flush();
@@ -397,7 +397,7 @@ export class Ledger {
         if (s.pairsKey === l.expectedKey || s.pairsKey === 0) continue;
         let changed = 0;
         for (const p of this.pairsOf(s)) {
-          if (l.mirrors.has(p.mirror)) continue;
+          if (l.mirrors.includes(p.mirror)) continue;
           const hostId = this.hosts.byName.get(p.mirror);
           if (hostId === undefined) continue;
           changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;

@@ -12,6 +12,7 @@ export interface ReplicaGroup {
   readonly repository: string;
   readonly digest: string;
   readonly primary: string;
+  /** Sorted, distinct (as the plan gives them). */
   readonly mirrors: readonly string[];
 }
 
@@ -46,12 +47,24 @@ export type EngineEvent =
 /** A subject as this run knows it: what the ledger said, then what the primary said. */
 interface Work {
   readonly key: SubjectKey;
-  readonly mirrors: Set<string>;
+  /** Sorted, distinct. The group's own array until an index's children merge more in. */
+  mirrors: readonly string[];
   readonly known: Subject | undefined;
   /** Set once the primary was read this run, or taken from the ledger when not due. */
   state: SubjectState | undefined;
-  tags: Map<Suffix, string>;
+  /** Replaced, never changed in place: it may be the ledger's own map. */
+  tags: ReadonlyMap<Suffix, string>;
   readFailed: boolean;
+  /** expectedKey(), once the tags are known. */
+  expected: number | undefined;
+}
+
+const noTags: ReadonlyMap<Suffix, string> = new Map();
+
+/** `a` with `b` merged in, sorted; `a` itself when `b` adds nothing (the common case). */
+function mergeSorted(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (b.every((m) => a.includes(m))) return a;
+  return [...new Set([...a, ...b])].sort();
 }
 
 const sec = (ms: number): number => Math.floor(ms / 1000);
@@ -65,7 +78,7 @@ export class Engine {
   private readonly announcedGivenUp = new Set<string>();
   private stoppedEarly = false;
   /** Subject -> mirrors, for pruning the ledger after a complete run. */
-  readonly live = new Map<string, { readonly mirrors: Set<string>; readonly expectedKey: number }>();
+  readonly live = new Map<string, { readonly mirrors: readonly string[]; readonly expectedKey: number }>();
   /** expectedPairsKey() per distinct (mirrors, suffixes): most groups share one mirror set. */
   private readonly expectedKeys = new Map<string, number>();
 
@@ -140,8 +153,8 @@ export class Engine {
     for (const [host, repos] of writes) this.port.declareRepositories(host, [...repos], "push");
   }
 
-  private newWork(key: SubjectKey, mirrors: Iterable<string>): Work {
-    return { key, mirrors: new Set(mirrors), known: this.ledger.subject(key), state: undefined, tags: new Map(), readFailed: false };
+  private newWork(key: SubjectKey, mirrors: readonly string[]): Work {
+    return { key, mirrors, known: this.ledger.subject(key), state: undefined, tags: noTags, readFailed: false, expected: undefined };
   }
 
   private async repository(groups: readonly ReplicaGroup[]): Promise<void> {
@@ -150,16 +163,21 @@ export class Engine {
     const primary = first.primary;
     const repository = first.repository;
     const works = new Map<string, Work>();
-    const add = (digest: string, mirrors: Iterable<string>): Work => {
+    const add = (digest: string, mirrors: readonly string[]): Work => {
       const existing = works.get(digest);
       if (existing !== undefined) {
-        for (const m of mirrors) existing.mirrors.add(m);
+        const merged = mergeSorted(existing.mirrors, mirrors);
+        if (merged !== existing.mirrors) {
+          existing.mirrors = merged;
+          existing.expected = undefined;
+        }
         return existing;
       }
       const w = this.newWork({ primary, repository, digest }, mirrors);
       works.set(digest, w);
       return w;
     };
+    // The plan's mirrors are sorted and distinct already.
     for (const g of groups) add(g.digest, g.mirrors);
     // Children the ledger already knows (an index's children never change).
     for (let depth = 0, frontier = [...works.values()]; depth < 3 && frontier.length > 0; depth++) {
@@ -184,11 +202,12 @@ export class Engine {
 
   /** The pair summary a subject has once every mirror holds every family tag it has. */
   private expectedKey(w: Work): number {
+    if (w.expected !== undefined) return w.expected;
     const suffixes = this.o.suffixes.filter((s) => w.tags.has(s));
-    const mirrors = [...w.mirrors].sort();
-    const k = `${mirrors.join(",")}|${suffixes.join(",")}`;
+    const k = `${w.mirrors.join(",")}|${suffixes.join(",")}`;
     let key = this.expectedKeys.get(k);
-    if (key === undefined) this.expectedKeys.set(k, (key = expectedPairsKey(mirrors, suffixes)));
+    if (key === undefined) this.expectedKeys.set(k, (key = expectedPairsKey(w.mirrors, suffixes)));
+    w.expected = key;
     return key;
   }
 
@@ -211,7 +230,7 @@ export class Engine {
     primary: string,
     repository: string,
     works: Map<string, Work>,
-    add: (digest: string, mirrors: Iterable<string>) => Work,
+    add: (digest: string, mirrors: readonly string[]) => Work,
   ): Promise<void> {
     const done = new Set<Work>();
     for (let round = 0; round < 4; round++) {
@@ -223,7 +242,7 @@ export class Engine {
         if (this.primaryDue(w, now)) due.push(w);
         else {
           w.state = w.known?.state;
-          w.tags = new Map(w.known?.tags ?? []);
+          w.tags = w.known?.tags ?? noTags;
         }
       }
       if (due.length === 0) return;
@@ -278,13 +297,14 @@ export class Engine {
     }
   }
 
-  private settle(w: Work, state: SubjectState, tags: Map<Suffix, string>, checkedAt: number): void {
+  private settle(w: Work, state: SubjectState, tags: ReadonlyMap<Suffix, string>, checkedAt: number): void {
     const k = w.known;
     const firstSeen = k?.firstSeen ?? checkedAt;
     const changed = k === undefined || k.state !== "signed" || [...tags].some(([s, d]) => k.tags.get(s) !== d);
     const signedAt = state === "signed" ? (changed ? checkedAt : (k?.signedAt ?? checkedAt)) : undefined;
     w.state = state;
     w.tags = tags;
+    w.expected = undefined;
     this.tally.host(w.key.primary, "primary").checked++;
     if (!this.writes) return;
     this.ledger.putSubject(w.key, {
@@ -459,8 +479,7 @@ export class Engine {
   /** The primary's tag moved during the run: the subject's state follows it. */
   private retag(w: Work, suffix: Suffix, digest: string): void {
     if (w.tags.get(suffix) === digest) return;
-    w.tags.set(suffix, digest);
-    this.settle(w, "signed", w.tags, sec(this.o.now()));
+    this.settle(w, "signed", new Map([...w.tags, [suffix, digest]]), sec(this.o.now()));
   }
 
   private verified(w: Work, mirror: string, suffix: Suffix, digest: string): void {

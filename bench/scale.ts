@@ -135,8 +135,10 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
       ledger.putChildren(g.digest, false, []);
       ledger.putSubject(key, { state: "signed", firstSeen, signedAt: firstSeen + Math.floor(random() * 600), checkedAt, dueAt: dueIn(checkedAt), tags: new Map([["sig", sig]]) });
       subjects++;
+      // Verified by one of the day's 48 runs (a run verifies a whole slice at one time).
+      const run = minute(now - Math.floor(random() * 48) * 1800);
       for (const m of g.mirrors) {
-        const verifiedAt = when(day);
+        const verifiedAt = run;
         ledger.putPair(key, m, "sig", sig, verifiedAt, dueIn(verifiedAt));
         pairs++;
       }

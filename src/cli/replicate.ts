@@ -9,6 +9,7 @@ import { RegistryError } from "../registry/error.ts";
 import { Engine, type EngineEvent, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
+import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
 import { Exit, UsageError } from "./exit.ts";
@@ -148,10 +149,23 @@ export async function verify(args: ParsedArgs, ctx: RunContext): Promise<number>
   return run("verify", args, ctx);
 }
 
-async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunContext): Promise<number> {
-  // Everything that can be wrong with the input is found before anything is sent or opened.
+interface Planned {
+  readonly groups: ReplicaGroup[];
+  readonly withoutPrimary: number;
+  readonly primaries: readonly string[];
+  readonly scope: Scope;
+}
+
+/** Only what the run needs of the plan: the rest (tags, host sets) can be collected before the ledger loads. */
+function planRun(args: ParsedArgs, ctx: RunContext): Planned {
   const plan = loadPlanFromArgs(args, ctx, { requirePrimary: true });
   const scope = parseScope(args, plan);
+  return { groups: replicaGroups(plan.groups, scope), withoutPrimary: plan.withoutPrimary, primaries: plan.primaries, scope };
+}
+
+async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunContext): Promise<number> {
+  // Everything that can be wrong with the input is found before anything is sent or opened.
+  const { groups, withoutPrimary, primaries, scope } = planRun(args, ctx);
   const suffixes = parseSuffixes(args);
   const sched = schedule(args);
   const now = clock(ctx);
@@ -171,7 +185,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
     throw new UsageError(`${verb}: --no-ledger excludes --ledger and --ledger-ref`, verb);
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
-  const groups = replicaGroups(plan.groups, scope);
+  collectGarbage();
   const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
   const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });
 
@@ -252,10 +266,10 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
       finishedAt,
       dryRun: verb === "replicate" && dryRun,
       groups: groups.length,
-      withoutPrimary: plan.withoutPrimary,
+      withoutPrimary,
       tally: t,
       transport: client.stats(),
-      primaries: new Set(plan.primaries),
+      primaries: new Set(primaries),
       interrupted,
       exitCode,
     });

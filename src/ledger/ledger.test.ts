@@ -97,7 +97,9 @@ test("prune forgets subjects out of every manifest and pairs of hosts no longer 
   a.flush();
   a.close();
   const b = Ledger.openForRun(t.path);
-  const pruned = b.prune(new Map([[Ledger.subjectKeyString(key), { mirrors: ["m1:5000"], expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
+  const kept = b.subject(key);
+  if (kept === undefined) throw new Error("subject not loaded");
+  const pruned = b.prune(new Map([[kept.id, { mirrors: ["m1:5000"], expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
   assert.deepEqual(pruned, { subjects: 1, pairs: 1 });
   b.close();
   const c = Ledger.openReadOnly(t.path);

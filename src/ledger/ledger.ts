@@ -56,13 +56,21 @@ type Write =
 
 /** Interned names: the ledger stores integers, the engine speaks strings. */
 class Names {
-  readonly byName = new Map<string, number>();
   readonly byId = new Map<number, string>();
+  /** Built on first use: a warm run writes nothing and never needs it (92,000 digests at k8s scale). */
+  private names: Map<string, number> | undefined;
+  get byName(): ReadonlyMap<string, number> {
+    if (this.names === undefined) this.names = new Map([...this.byId].map(([id, name]) => [name, id]));
+    return this.names;
+  }
   add(id: number, name: string): void {
-    this.byName.set(name, id);
     this.byId.set(id, name);
+    this.names?.set(name, id);
   }
 }
+
+/** Shared by every plain manifest's entry. */
+const noChildren: readonly string[] = [];
 
 const num = (v: SqlValue | undefined): number => (typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0);
 
@@ -75,8 +83,10 @@ export class Ledger {
   private readonly hosts = new Names();
   private readonly repositories = new Names();
   private readonly digests = new Names();
-  private readonly subjects = new Map<string, Subject>();
+  /** primary -> repository -> digest -> subject: no concatenated key string per subject. */
+  private readonly subjects = new Map<string, Map<string, Map<string, Subject>>>();
   private readonly subjectKeys = new Map<number, SubjectKey>();
+  private count = 0;
   private readonly childrenOf = new Map<string, readonly string[]>();
   private pending: Write[] = [];
   /** Ids of subjects written since load, so pairs queued after them need no look-up. */
@@ -115,7 +125,11 @@ export class Ledger {
   private load(db: Database): void {
     for (const r of db.prepare("SELECT id, name FROM hosts").all()) this.hosts.add(num(r["id"]), String(r["name"]));
     for (const r of db.prepare("SELECT id, name FROM repositories").all()) this.repositories.add(num(r["id"]), String(r["name"]));
-    for (const r of db.prepare("SELECT id, value FROM digests").all()) {
+    // sha256 hex made by SQLite: no blob buffer per digest on our side (92,000 at k8s scale).
+    for (const r of db.prepare("SELECT id, 'sha256:' || lower(hex(value)) AS d FROM digests WHERE length(value) = 32").all()) {
+      this.digests.add(num(r["id"]), String(r["d"]));
+    }
+    for (const r of db.prepare("SELECT id, value FROM digests WHERE length(value) <> 32").all()) {
       this.digests.add(num(r["id"]), blobToDigest(r["value"] as Uint8Array));
     }
     const tags = new Map<number, Map<Suffix, string>>();
@@ -136,7 +150,7 @@ export class Ledger {
         digest: this.digests.byId.get(num(r["digest_id"])) ?? "",
       };
       this.subjectKeys.set(id, key);
-      this.subjects.set(keyOf(key), {
+      this.index(key, {
         id,
         state: STATES[num(r["state"])] ?? "missing",
         firstSeen: num(r["first_seen"]),
@@ -159,11 +173,20 @@ export class Ledger {
       if (list === undefined) kids.set(parent, (list = []));
       list.push(this.digests.byId.get(num(r["child_id"])) ?? "");
     }
-    for (const [digest, index] of isIndex) this.childrenOf.set(digest, index ? (kids.get(digest) ?? []) : []);
+    for (const [digest, index] of isIndex) this.childrenOf.set(digest, index ? (kids.get(digest) ?? noChildren) : noChildren);
+  }
+
+  private index(key: SubjectKey, subject: Subject): void {
+    let byRepo = this.subjects.get(key.primary);
+    if (byRepo === undefined) this.subjects.set(key.primary, (byRepo = new Map()));
+    let byDigest = byRepo.get(key.repository);
+    if (byDigest === undefined) byRepo.set(key.repository, (byDigest = new Map()));
+    byDigest.set(key.digest, subject);
+    this.count++;
   }
 
   get subjectCount(): number {
-    return this.subjects.size;
+    return this.count;
   }
 
   get pairCount(): number {
@@ -171,7 +194,7 @@ export class Ledger {
   }
 
   subject(key: SubjectKey): Subject | undefined {
-    return this.subjects.get(keyOf(key));
+    return this.subjects.get(key.primary)?.get(key.repository)?.get(key.digest);
   }
 
   /** What the ledger says `mirror` holds for the subject's `suffix` tag. */
@@ -202,9 +225,13 @@ export class Ledger {
 
   /** Every subject in the ledger (for explain and pruning). */
   *entries(): Generator<[SubjectKey, Subject]> {
-    for (const s of this.subjects.values()) {
-      const key = this.subjectKeys.get(s.id);
-      if (key !== undefined) yield [key, s];
+    for (const byRepo of this.subjects.values()) {
+      for (const byDigest of byRepo.values()) {
+        for (const s of byDigest.values()) {
+          const key = this.subjectKeys.get(s.id);
+          if (key !== undefined) yield [key, s];
+        }
+      }
     }
   }
 
@@ -216,7 +243,7 @@ export class Ledger {
   }
 
   putChildren(digest: string, isIndex: boolean, children: readonly string[]): void {
-    this.childrenOf.set(digest, isIndex ? children : []);
+    this.childrenOf.set(digest, isIndex ? children : noChildren);
     this.pending.push({ kind: "children", digest, isIndex, children });
   }
 
@@ -280,7 +307,7 @@ export class Ledger {
   }
 
   private subjectId(db: Database, key: SubjectKey): number | undefined {
-    const known = this.subjects.get(keyOf(key))?.id ?? this.writtenIds.get(keyOf(key));
+    const known = this.subject(key)?.id ?? this.writtenIds.get(keyOf(key));
     if (known !== undefined) return known;
     const row = db
       .prepare("SELECT id FROM subjects WHERE host_id = ? AND repository_id = ? AND digest_id = ?")
@@ -377,19 +404,19 @@ export class Ledger {
 
   /**
    * Forgets subjects no longer in any manifest, pairs of hosts no longer mirrors of their group,
-   * and old run rows. Only after a run that saw every group (no filters). `live` maps a subject
-   * key to its mirrors and the summary a fully replicated subject has: only subjects whose
-   * summary differs have their pairs read.
+   * and old run rows. Only after a run that saw every group (no filters). `live` maps the id of
+   * each ledger subject still in the plan to its mirrors and the summary a fully replicated
+   * subject has: only subjects whose summary differs have their pairs read.
    */
-  prune(live: ReadonlyMap<string, { readonly mirrors: readonly string[]; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
+  prune(live: ReadonlyMap<number, { readonly mirrors: readonly string[]; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
     this.flush();
     let subjects = 0;
     let pairs = 0;
     db.transaction(() => {
-      for (const [k, s] of this.subjects) {
-        const l = live.get(k);
+      for (const [, s] of this.entries()) {
+        const l = live.get(s.id);
         if (l === undefined) {
           subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
           continue;
@@ -437,10 +464,6 @@ export class Ledger {
   /** The underlying database, for `ledger stats` queries; undefined without a file. */
   get database(): Database | undefined {
     return this.opened?.db;
-  }
-
-  static subjectKeyString(key: SubjectKey): string {
-    return keyOf(key);
   }
 
   close(): void {

@@ -77,8 +77,8 @@ export class Engine {
   private overwrites = 0;
   private readonly announcedGivenUp = new Set<string>();
   private stoppedEarly = false;
-  /** Subject -> mirrors, for pruning the ledger after a complete run. */
-  readonly live = new Map<string, { readonly mirrors: readonly string[]; readonly expectedKey: number }>();
+  /** Ledger subject id -> its mirrors now, for pruning the ledger after a complete run. */
+  readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number }>();
   /** expectedPairsKey() per distinct (mirrors, suffixes): most groups share one mirror set. */
   private readonly expectedKeys = new Map<string, number>();
 
@@ -193,7 +193,7 @@ export class Engine {
 
     await this.readPrimary(primary, repository, works, add);
     for (const w of works.values()) {
-      this.live.set(Ledger.subjectKeyString(w.key), { mirrors: w.mirrors, expectedKey: this.expectedKey(w) });
+      if (w.known !== undefined) this.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: this.expectedKey(w) });
       if (w.state === "unsigned") this.tally.unsigned++;
       if (w.state === "missing") this.tally.missingOnPrimary++;
     }

@@ -7,6 +7,14 @@ export const SUFFIXES = ["sig", "att", "sbom"] as const;
 export type Suffix = (typeof SUFFIXES)[number];
 const suffixCode = (s: Suffix): number => SUFFIXES.indexOf(s);
 const suffixOf = (code: number): Suffix => SUFFIXES[code] ?? "sig";
+const familiesMask = (f: ReadonlySet<Suffix>): number => [...f].reduce((m, s) => m | (1 << suffixCode(s)), 0);
+/** Shared sets: nearly every subject has the same families. */
+const familySets = new Map<number, ReadonlySet<Suffix>>();
+function familiesOf(mask: number): ReadonlySet<Suffix> {
+  let set = familySets.get(mask);
+  if (set === undefined) familySets.set(mask, (set = new Set(SUFFIXES.filter((_, i) => (mask & (1 << i)) !== 0))));
+  return set;
+}
 
 /** missing: not on the primary (not promoted yet); unsigned: there, no family tag; signed: has some. */
 export type SubjectState = "missing" | "unsigned" | "signed";
@@ -21,6 +29,8 @@ export interface SubjectUpdate {
   readonly dueAt: number;
   /** Family tag -> manifest digest on the primary. */
   readonly tags: ReadonlyMap<Suffix, string>;
+  /** The suffixes looked for on the primary, this run's and earlier runs' whose tags were kept (default sig). */
+  readonly families?: ReadonlySet<Suffix>;
 }
 
 /** A subject as the ledger holds it. */
@@ -30,6 +40,7 @@ export interface Subject extends SubjectUpdate {
   readonly pairsKey: number;
   /** The earliest due time of those pairs. */
   readonly pairsDue: number;
+  readonly families: ReadonlySet<Suffix>;
 }
 
 export interface Pair {
@@ -140,7 +151,7 @@ export class Ledger {
       m.set(suffixOf(num(r["suffix"])), this.digests.byId.get(num(r["digest_id"])) ?? "");
     }
     const rows = db
-      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at, pairs_key, pairs_due FROM subjects")
+      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at, families, pairs_key, pairs_due FROM subjects")
       .all();
     for (const r of rows) {
       const id = num(r["id"]);
@@ -160,6 +171,7 @@ export class Ledger {
         tags: tags.get(id) ?? new Map(),
         pairsKey: num(r["pairs_key"]),
         pairsDue: num(r["pairs_due"]),
+        families: familiesOf(num(r["families"])),
       });
     }
     const isIndex = new Map<string, boolean>();
@@ -328,12 +340,12 @@ export class Ledger {
         const repoId = this.intern(db, "repositories", this.repositories, w.key.repository);
         const digestId = this.digestId(db, w.key.digest);
         db.prepare(
-          `INSERT INTO subjects (host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO subjects (host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at, families)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (host_id, repository_id, digest_id) DO UPDATE SET
              state = excluded.state, first_seen = excluded.first_seen, signed_at = excluded.signed_at,
-             checked_at = excluded.checked_at, due_at = excluded.due_at`,
-        ).run(hostId, repoId, digestId, STATES.indexOf(u.state), u.firstSeen, u.signedAt ?? null, u.checkedAt, u.dueAt);
+             checked_at = excluded.checked_at, due_at = excluded.due_at, families = excluded.families`,
+        ).run(hostId, repoId, digestId, STATES.indexOf(u.state), u.firstSeen, u.signedAt ?? null, u.checkedAt, u.dueAt, familiesMask(u.families ?? familiesOf(1)));
         const id = num(
           db.prepare("SELECT id FROM subjects WHERE host_id = ? AND repository_id = ? AND digest_id = ?").get(hostId, repoId, digestId)?.["id"],
         );

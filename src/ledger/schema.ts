@@ -25,6 +25,9 @@ export const migrations: readonly string[] = [
     checked_at INTEGER NOT NULL,
     due_at INTEGER NOT NULL,
     -- A summary of its pairs (see pairs-key.ts), kept by every flush: a warm run reads no pair row.
+    -- Which suffixes (bit 1 << suffix) were looked for on the primary: a run that asks for more
+    -- re-reads the primary rather than take "no .att" from a run that never looked.
+    families INTEGER NOT NULL DEFAULT 1,
     pairs_key INTEGER NOT NULL DEFAULT 0,
     pairs_due INTEGER NOT NULL DEFAULT 0,
     UNIQUE (host_id, repository_id, digest_id)

@@ -222,6 +222,8 @@ export class Engine {
   private primaryDue(w: Work, now: number): boolean {
     if (this.o.verb === "verify" || w.known === undefined) return true;
     if (this.ledger.children(w.key.digest) === undefined) return true;
+    // A suffix no run looked for yet (--tag-suffixes widened): the ledger cannot say it is absent.
+    for (const s of this.o.suffixes) if (!w.known.families.has(s)) return true;
     return isDue(w.known.dueAt, now, this.o.schedule);
   }
 
@@ -307,6 +309,8 @@ export class Engine {
     w.expected = undefined;
     this.tally.host(w.key.primary, "primary").checked++;
     if (!this.writes) return;
+    const families = new Set<Suffix>(this.o.suffixes);
+    for (const s of k?.families ?? []) if (tags.has(s) || !this.o.suffixes.includes(s)) families.add(s);
     this.ledger.putSubject(w.key, {
       state,
       firstSeen,
@@ -314,6 +318,7 @@ export class Engine {
       checkedAt,
       dueAt: subjectDueAt(state, firstSeen, signedAt, checkedAt, this.o.schedule, this.o.random()),
       tags,
+      families,
     });
   }
 

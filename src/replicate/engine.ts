@@ -116,6 +116,7 @@ export class Engine {
     const repos = [...byRepo.values()];
     this.declare(groups);
     let next = 0;
+    let lastFlush = Date.now();
     const worker = async () => {
       while (next < repos.length) {
         if (this.o.stopping()) {
@@ -124,7 +125,11 @@ export class Engine {
         }
         const batch = repos[next++] ?? [];
         await this.repository(batch);
-        if (this.ledger.pendingWrites >= this.o.flushEvery) this.ledger.flush();
+        // By count and by time: a kill -9 loses at most a few seconds of a slow run's work.
+        if (this.ledger.pendingWrites >= this.o.flushEvery || (this.ledger.pendingWrites > 0 && Date.now() - lastFlush >= 5000)) {
+          this.ledger.flush();
+          lastFlush = Date.now();
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.o.repositoryConcurrency) }, worker));

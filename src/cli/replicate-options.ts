@@ -15,6 +15,8 @@ export const scopeOptions: OptionSpecs = {
   settle: { type: "string", value: "D", help: "re-read a signature on the primary every run while it is younger than D (the signer appends)", default: "2h" },
   "unsigned-recheck-max": { type: "string", value: "D", help: "unsigned digests are re-checked on a backoff of a quarter of their age, at most D", default: "24h" },
   report: { type: "string", value: "FILE", help: "write the run's report as JSON to FILE (every failure and conflict)" },
+  junit: { type: "string", value: "FILE", help: "write a JUnit XML file, a test case per mirror host (default $ARTIFACTS/junit_sigmirror.xml when $ARTIFACTS is set)" },
+  "log-format": { type: "string", value: "FORMAT", help: "text, or json: every stderr line one JSON object (level, time, message, host, repository, tag, digest)", default: "text" },
 };
 
 export const replicateOnlyOptions: OptionSpecs = {

@@ -9,6 +9,10 @@ import { RegistryError } from "../registry/error.ts";
 import { Engine, type EngineEvent, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
+import { isatty } from "node:tty";
+import { createLogger, parseLogFormat, type LogFields, type LogFormat, type Logger } from "../log/logger.ts";
+import { createProgress } from "../log/progress.ts";
+import { junitPath, writeJunit } from "../report/junit.ts";
 import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
@@ -90,23 +94,49 @@ function isHostFailure(err: unknown): boolean {
   return err.status !== undefined && err.status >= 500;
 }
 
-function eventLine(e: EngineEvent): string {
+/** Text lines say it all in words; JSON lines carry the fields for log search too. */
+function logEvent(log: Logger, e: EngineEvent): void {
+  const f = (fields: LogFields): LogFields | undefined => (log.format === "json" ? fields : undefined);
   switch (e.kind) {
     case "copied":
     case "would-copy":
-      return `${e.kind === "copied" ? "copied" : "would copy"} ${e.repository}:${e.tag} to ${e.host} (${e.digest})`;
+      log.info(`${e.kind === "copied" ? "copied" : "would copy"} ${e.repository}:${e.tag} to ${e.host} (${e.digest})`, f(e));
+      return;
     case "replaced":
     case "would-replace":
-      return `${e.kind === "replaced" ? "replaced" : "would replace"} ${e.host}/${e.repository}:${e.tag} ${e.from} with ${e.digest}`;
+      log.info(`${e.kind === "replaced" ? "replaced" : "would replace"} ${e.host}/${e.repository}:${e.tag} ${e.from} with ${e.digest}`, f(e));
+      return;
     case "conflict":
-      return `conflict: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+      log.warn(`conflict: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
+      return;
     case "drift":
-      return `drift: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+      log.warn(`drift: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
+      return;
     case "failed":
-      return `failed: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`;
+      log.error(`failed: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
+      return;
     case "given-up":
-      return `giving up on ${e.host} for this run: ${e.reason}`;
+      log.error(`giving up on ${e.host} for this run: ${e.reason}`, f({ host: e.host }));
+      return;
   }
+}
+
+/**
+ * With --log-format json every stderr line is a JSON object, also the lines of code that writes
+ * plain `sigmirror: ...` text (manifest warnings, ledger notes): those are wrapped here.
+ */
+function loggingContext(ctx: RunContext, format: LogFormat): { ctx: RunContext; log: Logger } {
+  const log = createLogger({ format, write: ctx.err });
+  if (format === "text") return { ctx, log };
+  const err = (text: string) => {
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const message = line.replace(/^sigmirror: /, "");
+      if (/^warning: /.test(message)) log.warn(message.replace(/^warning: /, ""));
+      else log.info(message);
+    }
+  };
+  return { ctx: { ...ctx, err }, log };
 }
 
 /**
@@ -163,7 +193,11 @@ function planRun(args: ParsedArgs, ctx: RunContext): Planned {
   return { groups: replicaGroups(plan.groups, scope), withoutPrimary: plan.withoutPrimary, primaries: plan.primaries, scope };
 }
 
-async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunContext): Promise<number> {
+async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: RunContext): Promise<number> {
+  const formatText = args.string("log-format") ?? "text";
+  const format = parseLogFormat(formatText);
+  if (format === undefined) throw args.bad("log-format", "text or json", formatText);
+  const { ctx, log } = loggingContext(plainCtx, format);
   // Everything that can be wrong with the input is found before anything is sent or opened.
   const { groups, withoutPrimary, primaries, scope } = planRun(args, ctx);
   const suffixes = parseSuffixes(args);
@@ -244,8 +278,28 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
     repositoryConcurrency: 16,
     flushEvery: 2000,
     isHostFailure,
-    onEvent: (e) => ctx.err(`sigmirror: ${eventLine(e)}\n`),
+    onEvent: (e) => logEvent(log, e),
   });
+  const pairsInScope = groups.reduce((n, g) => n + g.mirrors.length, 0);
+  const progress = createProgress({ tty: isatty(2), write: ctx.err, format });
+  let lastStats = new Map(client.stats().map((h) => [h.host, h]));
+  let lastAt = Date.now();
+  const ticker = setInterval(() => {
+    const stats = client.stats();
+    const at = Date.now();
+    const hostRates: Record<string, number> = {};
+    const pausedHosts: string[] = [];
+    for (const h of stats) {
+      const before = lastStats.get(h.host);
+      hostRates[h.host] = Math.round(((h.requests - (before?.requests ?? 0)) * 1000) / Math.max(1, at - lastAt));
+      if (h.pausedMs > (before?.pausedMs ?? 0)) pausedHosts.push(h.host);
+    }
+    lastStats = new Map(stats.map((h) => [h.host, h]));
+    lastAt = at;
+    const t = engine.tally;
+    progress.update({ pairsDone: t.pairsChecked, pairsDue: pairsInScope, copies: t.copied + t.replaced, hostRates, pausedHosts });
+  }, 1000);
+  ticker.unref?.();
   if (stored !== undefined && !dryRun) stored.every(pushIntervalMs, ledger, client);
   let report: Report;
   try {
@@ -254,6 +308,8 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
       ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);
     }
   } finally {
+    clearInterval(ticker);
+    progress.stop();
     const finishedAt = now();
     const interrupted = ctx.signal.aborted ? (String(ctx.signal.reason).includes("SIGTERM") ? "SIGTERM" : "SIGINT") : undefined;
     const t = engine.tally;
@@ -296,8 +352,10 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, ctx: RunConte
     requestsSignal.dispose();
     stored?.dispose();
   }
-  for (const line of summaryLines(report)) ctx.err(`sigmirror: ${line}\n`);
+  for (const line of summaryLines(report)) log.info(line);
   const reportPath = args.string("report");
   if (reportPath !== undefined) writeReport(reportPath, report);
+  const junit = junitPath(ctx.env, args.string("junit"));
+  if (junit !== undefined) writeJunit(junit, report);
   return report.exitCode;
 }

@@ -26,6 +26,21 @@ describe("--ledger-ref", () => {
   };
   const args = (...extra: string[]) => ["replicate", "--thin-manifest-dir", s.thinDir, "--primary", s.primary.host, "--ledger-ref", ref, ...extra];
 
+  /** Stores `gz` under the ref's tag as a ledger artifact, as another sigmirror would have. */
+  const storeLayer = async (gz: Uint8Array): Promise<{ layer: string; pushed: string }> => {
+    const layer = await pushBlob(store, REPO, gz);
+    const config = await pushBlob(store, REPO, new TextEncoder().encode("{}"));
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      artifactType: ledgerArtifactType,
+      config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
+      layers: [{ mediaType: ledgerLayerType, digest: layer, size: gz.length }],
+    };
+    const pushed = await pushManifestBytes(store, REPO, "latest", manifest.mediaType, new TextEncoder().encode(JSON.stringify(manifest)));
+    return { layer, pushed };
+  };
+
   beforeAll(async () => {
     s = await startScenario({ mirrors: 2, signed: 3, unsigned: 1, indexes: 0 });
     store = await startRegistry();
@@ -64,17 +79,7 @@ describe("--ledger-ref", () => {
   });
 
   test("a damaged stored ledger is reported and ignored: a cold start, then replaced", async () => {
-    const junk = gzipSync(Buffer.from("not sqlite at all"));
-    const layer = await pushBlob(store, REPO, junk);
-    const config = await pushBlob(store, REPO, new TextEncoder().encode("{}"));
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      artifactType: ledgerArtifactType,
-      config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
-      layers: [{ mediaType: ledgerLayerType, digest: layer, size: junk.length }],
-    };
-    await pushManifestBytes(store, REPO, "latest", manifest.mediaType, new TextEncoder().encode(JSON.stringify(manifest)));
+    const { layer } = await storeLayer(gzipSync(Buffer.from("not sqlite at all")));
     await s.clearLogs();
     const r = await sigmirror(args(), { cwd: pod() });
     expect(r.code).toBe(0);
@@ -94,17 +99,7 @@ describe("--ledger-ref", () => {
     const db = openDatabase(path);
     db.exec("PRAGMA user_version = 99");
     db.close();
-    const gz = gzipSync(readFileSync(path));
-    const layer = await pushBlob(store, REPO, gz);
-    const config = await pushBlob(store, REPO, new TextEncoder().encode("{}"));
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      artifactType: ledgerArtifactType,
-      config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
-      layers: [{ mediaType: ledgerLayerType, digest: layer, size: gz.length }],
-    };
-    const pushed = await pushManifestBytes(store, REPO, "latest", manifest.mediaType, new TextEncoder().encode(JSON.stringify(manifest)));
+    const { pushed } = await storeLayer(gzipSync(readFileSync(path)));
     const r = await sigmirror(args(), { cwd: pod() });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/written by a newer sigmirror .* will not overwrite it/);

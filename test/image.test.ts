@@ -1,13 +1,16 @@
 // The offline image (scripts/make-image.sh) holds what the binary needs: it is built from a copy of
 // dist/sigmirror, unpacked with umoci, and the binary is run inside that root filesystem (chroot,
 // as the nonroot user, with its own /proc in a private mount and PID namespace, as a container
-// runtime would give it). Needs root, umoci (scripts/install-deps.sh) and util-linux's unshare.
+// runtime would give it), also a replicate against loopback registries from the harness. Needs
+// root, umoci (scripts/install-deps.sh) and util-linux's unshare.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readManifest, sigTag } from "./harness/index.ts";
 import { cleanEnv, repoRoot } from "./lib/cli.ts";
+import { startScenario, type Scenario } from "./lib/scenario.ts";
 
 const distBinary = join(repoRoot, "dist/sigmirror");
 let work = "";
@@ -29,6 +32,13 @@ function inImage(args: string[]): { code: number | null; out: string; err: strin
     "env", "-i", ...env,
     chroot, "--userspec=65532:65532", rootfs, "/sigmirror", ...args,
   ], 30_000);
+}
+
+/** a+rX on a tree (mkdtemp and friends make 0700 directories; the image's user is 65532). */
+function readableByAll(path: string): void {
+  const st = statSync(path);
+  chmodSync(path, (st.mode & 0o7777) | (st.isDirectory() ? 0o555 : 0o444));
+  if (st.isDirectory()) for (const name of readdirSync(path)) readableByAll(join(path, name));
 }
 
 interface Descriptor {
@@ -137,7 +147,44 @@ describe("image built offline", () => {
     expect(inImage(["--version"]).code).toBe(0);
   });
 
-  // Needs the replicate engine (issue 5); the registry harness (test/harness/) can serve it on a
-  // loopback address, which the chroot shares (no network namespace of its own).
-  test.todo("replicate against a loopback registry inside the chroot");
+  // The chroot shares this machine's network namespace, so the harness's loopback registries are
+  // reachable from inside; the manifests are copied into the image, the ledger is the image's volume.
+  test("replicate against loopback registries inside the chroot, then a warm run that asks no mirror", async () => {
+    let s: Scenario | undefined;
+    const inside = "/work/manifests";
+    const ledger = "/var/lib/sigmirror/state.db";
+    try {
+      s = await startScenario({ mirrors: 1, signed: 1, unsigned: 0, indexes: 1 });
+      cpSync(s.thinDir, join(rootfs, inside), { recursive: true });
+      readableByAll(join(rootfs, "work"));
+      const args = ["replicate", "--thin-manifest-dir", inside, "--primary", s.primary.host, "--ledger", ledger, "--report", "/tmp/report.json"];
+
+      const cold = inImage(args);
+      expect(cold.err).toContain("copied 4,");
+      expect(cold.code).toBe(0);
+      const mirror = s.mirrors[0];
+      if (mirror === undefined) throw new Error("no mirror");
+      for (const img of s.images) {
+        for (const subject of [img.image, ...img.children]) {
+          const onPrimary = await readManifest(s.primary, img.repository, sigTag(subject.digest));
+          if (onPrimary === undefined) throw new Error(`${img.repository}@${subject.digest}: not signed on the primary`);
+          expect((await readManifest(mirror, img.repository, sigTag(subject.digest)))?.digest).toBe(onPrimary.digest);
+        }
+      }
+      // Written by the nonroot user inside the image, in its volume and its /tmp.
+      const db = statSync(join(rootfs, ledger));
+      expect([db.uid, db.gid]).toEqual([65532, 65532]);
+      const report = JSON.parse(readFileSync(join(rootfs, "tmp/report.json"), "utf8")) as { copied?: unknown };
+      expect(report.copied).toBe(4);
+
+      await s.clearLogs();
+      const warm = inImage(args);
+      expect(warm.code).toBe(0);
+      expect(warm.err).toContain("copied 0,");
+      expect((await s.requests())[mirror.host]).toBe(0);
+    } finally {
+      await s?.stop();
+      rmSync(join(rootfs, "work"), { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import { parseDuration } from "../src/cli/args.ts";
-import { repoRoot } from "./lib/cli.ts";
+import { parseLedgerRef } from "../src/ledger-store/ref.ts";
+import { repoRoot, sigmirror } from "./lib/cli.ts";
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -77,7 +78,23 @@ describe("deploy/prow/sigmirror-periodic.yaml", () => {
     expect(obj(container["securityContext"])["runAsUser"]).toBe(65532);
   });
 
-  // Needs the replicate engine's flags (issue 5/6): then `sigmirror replicate --help` must list every
-  // flag the job passes (--ledger-ref, --max-duration, --report, ...).
-  test.todo("every flag in the job's args is one that `sigmirror replicate --help` lists");
+  test("every flag in the job's args is one that `sigmirror replicate --help` lists", async () => {
+    const help = await sigmirror(["replicate", "--help"]);
+    expect(help.code).toBe(0);
+    // The flag column of the help: "  --name ARG   description" (and "-h, --help").
+    const listed = new Set([...help.out.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1]));
+    expect(listed).toContain("--help");
+    expect(listed).toContain("--thin-manifest-dir");
+    const used = args.filter((a) => a.startsWith("-")).map((a) => a.split("=")[0] ?? a);
+    expect(used.length).toBeGreaterThanOrEqual(5);
+    expect(used.filter((f) => !listed.has(f))).toEqual([]);
+  });
+
+  test("the --ledger-ref value is one sigmirror accepts once <project> is filled in", () => {
+    // The example names the project as a placeholder the release engineer replaces.
+    const ref = (flag("--ledger-ref") ?? "").replace("<project>", "k8s-infra-sigmirror");
+    const parsed = parseLedgerRef(ref);
+    expect(parsed?.host).toBe("us-central1-docker.pkg.dev");
+    expect(parsed?.repository).toEndWith("/sigmirror/ledger");
+  });
 });

@@ -12,3 +12,10 @@ export function blobToDigest(blob: Uint8Array): string {
   if (blob.length === 32) return `sha256:${Buffer.from(blob).toString("hex")}`;
   return new TextDecoder().decode(blob);
 }
+
+/** The first 6 bytes as an integer: the digests table's index key (exact in JS and SQLite). */
+export function digestPrefix(blob: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < 6; i++) n = n * 256 + (blob[i] ?? 0);
+  return n;
+}

@@ -28,7 +28,7 @@ test("subjects, tags, children and pairs survive a reopen", () => {
   const a = Ledger.openForRun(t.path);
   a.putSubject(key, { state: "signed", firstSeen: 100, signedAt: 110, checkedAt: 120, dueAt: 200, tags: new Map([["sig", d("b")]]) });
   a.putChildren(key.digest, true, [d("c"), d("e")]);
-  a.putPair(key, "127.0.0.3:5000", "sig", d("b"), 130, 300);
+  a.putPair(key, "127.0.0.3:5000", "sig", d("b"), 120, 300);
   a.flush();
   a.close();
   const b = Ledger.openReadOnly(t.path);
@@ -40,7 +40,7 @@ test("subjects, tags, children and pairs survive a reopen", () => {
   assert.deepEqual(b.children(key.digest), [d("c"), d("e")]);
   assert.equal(b.children(d("f")), undefined);
   const p = b.pair(s, "127.0.0.3:5000", "sig");
-  assert.deepEqual(p, { mirror: "127.0.0.3:5000", suffix: "sig", digest: d("b"), verifiedAt: 130, dueAt: 300 });
+  assert.deepEqual(p, { mirror: "127.0.0.3:5000", suffix: "sig", digest: d("b"), verifiedAt: 120, dueAt: 300 });
   assert.equal(b.pair(s, "127.0.0.4:5000", "sig"), undefined);
   // The summary a warm run compares instead of reading pairs.
   assert.equal(s.pairsKey, expectedPairsKey(["127.0.0.3:5000"], ["sig"]));
@@ -66,6 +66,17 @@ test("a re-signed subject drops the pairs verified against its old signature", (
   assert.equal(b.pair(s, "m1:5000", "sig")?.digest, d("9"));
   assert.equal(b.pair(s, "m2:5000", "sig"), undefined);
   b.close();
+});
+
+test("a pair for a digest the subject's tag no longer has is not recorded", () => {
+  using t = tmp();
+  const a = Ledger.openForRun(t.path);
+  a.putSubject(key, { state: "signed", firstSeen: 1, signedAt: 1, checkedAt: 1, dueAt: 9, tags: new Map([["sig", d("b")]]) });
+  a.putPair(key, "m1:5000", "sig", d("c"), 2, 9);
+  a.putPair(key, "m2:5000", "att", d("b"), 2, 9);
+  a.flush();
+  assert.equal(a.pairCount, 0);
+  a.close();
 });
 
 test("dropPair forgets a pair; writes without flush are lost, never half-applied", () => {

@@ -1,4 +1,4 @@
-import { blobToDigest, digestToBlob } from "./digest.ts";
+import { blobToDigest, digestPrefix, digestToBlob } from "./digest.ts";
 import { LedgerError, openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import { pairsKey } from "./pairs-key.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
@@ -219,7 +219,10 @@ export class Ledger {
     const db = this.opened?.db;
     if (db === undefined) return [];
     return db
-      .prepare("SELECT host_id, suffix, digest_id, verified_at, due_at FROM pairs WHERE subject_id = ?")
+      .prepare(
+        `SELECT p.host_id, p.suffix, t.digest_id, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
+         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix WHERE p.subject_id = ?`,
+      )
       .all(subject.id)
       .map((r) => ({
         mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
@@ -312,8 +315,9 @@ export class Ledger {
     const known = this.digests.byName.get(digest);
     if (known !== undefined) return known;
     const blob = digestToBlob(digest);
-    db.prepare("INSERT OR IGNORE INTO digests (value) VALUES (?)").run(blob);
-    const id = num(db.prepare("SELECT id FROM digests WHERE value = ?").get(blob)?.["id"]);
+    const prefix = digestPrefix(blob);
+    const found = db.prepare("SELECT id FROM digests WHERE prefix = ? AND value = ?").get(prefix, blob);
+    const id = found !== undefined ? num(found["id"]) : db.prepare("INSERT INTO digests (value, prefix) VALUES (?, ?)").run(blob, prefix).lastInsertRowid;
     this.digests.add(id, digest);
     return id;
   }
@@ -350,19 +354,21 @@ export class Ledger {
           db.prepare("SELECT id FROM subjects WHERE host_id = ? AND repository_id = ? AND digest_id = ?").get(hostId, repoId, digestId)?.["id"],
         );
         this.writtenIds.set(keyOf(w.key), id);
+        const before = new Map(
+          db.prepare("SELECT suffix, digest_id FROM subject_tags WHERE subject_id = ?").all(id).map((r) => [num(r["suffix"]), num(r["digest_id"])]),
+        );
         db.prepare("DELETE FROM subject_tags WHERE subject_id = ?").run(id);
+        const after = new Map<number, number>();
         for (const [suffix, digest] of u.tags) {
-          db.prepare("INSERT INTO subject_tags (subject_id, suffix, digest_id) VALUES (?, ?, ?)").run(
-            id,
-            suffixCode(suffix),
-            this.digestId(db, digest),
-          );
+          const code = suffixCode(suffix);
+          const digestId = this.digestId(db, digest);
+          after.set(code, digestId);
+          db.prepare("INSERT INTO subject_tags (subject_id, suffix, digest_id) VALUES (?, ?, ?)").run(id, code, digestId);
         }
-        // Pairs verified against another signature of this subject no longer hold.
-        db.prepare(
-          `DELETE FROM pairs WHERE subject_id = ? AND NOT EXISTS (
-             SELECT 1 FROM subject_tags t WHERE t.subject_id = pairs.subject_id AND t.suffix = pairs.suffix AND t.digest_id = pairs.digest_id)`,
-        ).run(id);
+        // Pairs verified against another signature of this subject (or a tag now gone) no longer hold.
+        for (const [code, digestId] of before) {
+          if (after.get(code) !== digestId) db.prepare("DELETE FROM pairs WHERE subject_id = ? AND suffix = ?").run(id, code);
+        }
         return id;
       }
       case "children": {
@@ -377,18 +383,19 @@ export class Ledger {
       case "pair": {
         const subjectId = this.subjectId(db, w.key);
         if (subjectId === undefined) throw new Error(`ledger: pair for unknown subject ${w.key.repository}@${w.key.digest}`);
+        const code = suffixCode(w.suffix);
+        const hostId = this.intern(db, "hosts", this.hosts, w.mirror);
+        // Only a pair for the subject's current tag: one verified against a digest the tag has
+        // since moved from says nothing, and is dropped rather than recorded.
+        const tag = db.prepare("SELECT digest_id FROM subject_tags WHERE subject_id = ? AND suffix = ?").get(subjectId, code);
+        if (tag === undefined || num(tag["digest_id"]) !== this.digestId(db, w.digest)) {
+          db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(subjectId, hostId, code);
+          return subjectId;
+        }
         db.prepare(
-          `INSERT INTO pairs (subject_id, host_id, suffix, digest_id, verified_at, due_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (subject_id, host_id, suffix) DO UPDATE SET
-             digest_id = excluded.digest_id, verified_at = excluded.verified_at, due_at = excluded.due_at`,
-        ).run(
-          subjectId,
-          this.intern(db, "hosts", this.hosts, w.mirror),
-          suffixCode(w.suffix),
-          this.digestId(db, w.digest),
-          w.verifiedAt,
-          w.dueAt,
-        );
+          `INSERT INTO pairs (subject_id, host_id, suffix, verified_at, due_in) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (subject_id, host_id, suffix) DO UPDATE SET verified_at = excluded.verified_at, due_in = excluded.due_in`,
+        ).run(subjectId, hostId, code, w.verifiedAt, Math.max(0, Math.floor((w.dueAt - w.verifiedAt) / 60)));
         return subjectId;
       }
       case "unpair": {
@@ -403,7 +410,7 @@ export class Ledger {
 
   /** Re-derives a subject's pair summary from its rows, in the flush's transaction. */
   private summarise(db: Database, subjectId: number): void {
-    const rows = db.prepare("SELECT host_id, suffix, due_at FROM pairs WHERE subject_id = ?").all(subjectId);
+    const rows = db.prepare("SELECT host_id, suffix, verified_at + due_in * 60 AS due_at FROM pairs WHERE subject_id = ?").all(subjectId);
     let due = 0;
     const pairs: [string, string][] = [];
     for (const r of rows) {

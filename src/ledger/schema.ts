@@ -9,8 +9,11 @@ export const migrations: readonly string[] = [
   `
   CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
   CREATE TABLE repositories (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-  -- sha256 digests as their 32 raw bytes; any other algorithm as its text.
-  CREATE TABLE digests (id INTEGER PRIMARY KEY, value BLOB NOT NULL UNIQUE);
+  -- sha256 digests as their 32 raw bytes; any other algorithm as its text. Found by a 48-bit
+  -- prefix index, not a unique index on the value: that would store every (incompressible) digest
+  -- twice. The one writer (the run lock) looks before it inserts.
+  CREATE TABLE digests (id INTEGER PRIMARY KEY, value BLOB NOT NULL, prefix INTEGER NOT NULL);
+  CREATE INDEX digests_by_prefix ON digests (prefix);
 
   -- The primary's state of one (primary host, repository, digest). Times in epoch seconds.
   -- state: 0 missing on the primary, 1 present and unsigned, 2 signed.
@@ -51,14 +54,14 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (parent_id, position)
   ) WITHOUT ROWID;
 
-  -- A mirror seen, or made, to hold the tag of (subject, suffix) at digest_id.
+  -- A mirror seen, or made, to hold the subject's current suffix tag (the digest in
+  -- subject_tags: a pair is deleted when that tag moves). Due at verified_at + due_in minutes.
   CREATE TABLE pairs (
     subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
     host_id INTEGER NOT NULL REFERENCES hosts(id),
     suffix INTEGER NOT NULL,
-    digest_id INTEGER NOT NULL REFERENCES digests(id),
     verified_at INTEGER NOT NULL,
-    due_at INTEGER NOT NULL,
+    due_in INTEGER NOT NULL,
     PRIMARY KEY (subject_id, host_id, suffix)
   ) WITHOUT ROWID;
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { compressLedger } from "../src/ledger-store/store.ts";
 import { ledgerArtifactType, ledgerLayerType } from "../src/ledger-store/artifact.ts";
 import { Ledger } from "../src/ledger/ledger.ts";
 import { openDatabase } from "../src/ledger/sqlite.ts";
@@ -79,7 +79,7 @@ describe("--ledger-ref", () => {
   });
 
   test("a damaged stored ledger is reported and ignored: a cold start, then replaced", async () => {
-    const { layer } = await storeLayer(gzipSync(Buffer.from("not sqlite at all")));
+    const { layer } = await storeLayer(compressLedger(Buffer.from("not sqlite at all")));
     await s.clearLogs();
     const r = await sigmirror(args(), { cwd: pod() });
     expect(r.code).toBe(0);
@@ -99,7 +99,7 @@ describe("--ledger-ref", () => {
     const db = openDatabase(path);
     db.exec("PRAGMA user_version = 99");
     db.close();
-    const { pushed } = await storeLayer(gzipSync(readFileSync(path)));
+    const { pushed } = await storeLayer(compressLedger(readFileSync(path)));
     const r = await sigmirror(args(), { cwd: pod() });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/written by a newer sigmirror .* will not overwrite it/);

@@ -1,8 +1,9 @@
 // The stored ledger as an OCI artifact: an image manifest of its own artifact type, the empty
-// config, and one layer: a gzip'd consistent SQLite snapshot.
+// config, and one layer: a brotli-compressed consistent SQLite snapshot (brotli at quality 5:
+// 8.9 MB for the full k8s shape where gzip gives 11.6 MB, in about 1.5 s).
 
 export const ledgerArtifactType = "application/vnd.dev.sigmirror.ledger.v1";
-export const ledgerLayerType = "application/vnd.dev.sigmirror.ledger.v1.sqlite+gzip";
+export const ledgerLayerType = "application/vnd.dev.sigmirror.ledger.v1.sqlite+br";
 export const ociManifestType = "application/vnd.oci.image.manifest.v1+json";
 export const emptyConfigType = "application/vnd.oci.empty.v1+json";
 export const emptyConfig = new TextEncoder().encode("{}");

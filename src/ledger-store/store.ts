@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, constants } from "node:zlib";
 import { LedgerError, validateExisting } from "../ledger/open.ts";
 import type { Descriptor, ManifestBytes } from "../registry/index.ts";
 import { emptyConfig, emptyConfigDigest, ledgerLayerOf, ledgerLayerType, ledgerManifest, ociManifestType } from "./artifact.ts";
@@ -27,6 +27,17 @@ export type Pulled =
 
 const maxLedgerBytes = 1 << 30;
 
+/** What a push stores: brotli, quality 5 (node:zlib, so Bun and Deno alike). */
+export function compressLedger(bytes: Uint8Array): Uint8Array {
+  return brotliCompressSync(bytes, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  });
+}
+
+export function decompressLedger(bytes: Uint8Array): Uint8Array {
+  return brotliDecompressSync(bytes, { maxOutputLength: maxLedgerBytes });
+}
+
 /** Brings the stored ledger into `dest` (absent or empty); a damaged one leaves `dest` as it was. */
 export async function pullLedger(port: StorePort, ref: LedgerRef, dest: string): Promise<Pulled> {
   let manifest: ManifestBytes | undefined;
@@ -50,9 +61,9 @@ export async function pullLedger(port: StorePort, ref: LedgerRef, dest: string):
   if (gz === undefined) return { kind: "damaged", digest: manifest.digest, reason: `layer ${layer.digest} is missing` };
   let raw: Uint8Array;
   try {
-    raw = gunzipSync(gz, { maxOutputLength: maxLedgerBytes });
+    raw = decompressLedger(gz);
   } catch (err) {
-    return { kind: "damaged", digest: manifest.digest, reason: `not gzip: ${err instanceof Error ? err.message : String(err)}` };
+    return { kind: "damaged", digest: manifest.digest, reason: `not brotli: ${err instanceof Error ? err.message : String(err)}` };
   }
   const dir = mkdtempSync(join(tmpdir(), "sigmirror-pull-"));
   try {
@@ -91,7 +102,7 @@ export interface Pushed {
 
 /** Pushes a snapshot file (see Ledger.snapshotTo) under the ref's tag. */
 export async function pushLedger(port: StorePort, ref: LedgerRef, snapshotPath: string, annotations: Readonly<Record<string, string>>): Promise<Pushed> {
-  const gz = gzipSync(readFileSync(snapshotPath), { level: 6 });
+  const gz = compressLedger(readFileSync(snapshotPath));
   const layerDigest = await sha256(gz);
   if ((await port.headBlob(ref.host, ref.repository, emptyConfigDigest)) === undefined) {
     await port.uploadBlob(ref.host, ref.repository, emptyConfigDigest, emptyConfig);

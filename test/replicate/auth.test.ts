@@ -55,13 +55,15 @@ describe("credentials from --registry-config, TLS from --registry-ca", () => {
   };
   async function run(verb: "replicate" | "verify", extra: string[], name: string): Promise<CliResult & { report: string }> {
     const reportFile = join(dir, `${name}.json`);
+    const junitFile = join(dir, `${name}.xml`);
     const r = await sigmirror(
-      [verb, "--thin-manifest-dir", thinDir, "--primary", primary.host, "--ledger", join(dir, "state.db"), "--report", reportFile, ...extra],
+      [verb, "--thin-manifest-dir", thinDir, "--primary", primary.host, "--ledger", join(dir, "state.db"), "--report", reportFile, "--junit", junitFile, ...extra],
       { env: isolated() },
     );
     let report = "";
     try {
       report = readFileSync(reportFile, "utf8");
+      outputs.push(readFileSync(junitFile, "utf8"));
     } catch {
       // exit 2 writes no report
     }
@@ -112,7 +114,8 @@ describe("credentials from --registry-config, TLS from --registry-ca", () => {
     good.auths[htpasswd.host] = { auth: Buffer.from(`${users.htpasswd.username}:${wrongPassword}`).toString("base64") };
     const wrongConfig = join(wrongDir, "config.json");
     writeFileSync(wrongConfig, JSON.stringify(good), { mode: 0o600 });
-    const r = await run("verify", ["--registry-config", wrongConfig, "--registry-ca", ca()], "wrong");
+    // JSON log lines too must carry no credential (checked with everything else at the end).
+    const r = await run("verify", ["--registry-config", wrongConfig, "--registry-ca", ca(), "--log-format", "json"], "wrong");
     expect(r.code).toBe(1);
     const report = readReport(join(dir, "wrong.json"));
     expect(report.failures.length).toBeGreaterThan(0);
@@ -121,7 +124,7 @@ describe("credentials from --registry-config, TLS from --registry-ca", () => {
     expect(hostOf(report, tlsToken.host).failed).toBe(0);
   });
 
-  test("no password, Basic credential or bearer token appears in any stdout, stderr or report", () => {
+  test("no password, Basic credential or bearer token appears in any stdout, stderr (text or JSON), report or JUnit file", () => {
     const text = outputs.join("\n");
     expect(text.length).toBeGreaterThan(1000);
     const secrets = [wrongPassword, ...Object.values(users).map((u) => u.password)];

@@ -1,4 +1,4 @@
-import { blobToDigest, digestPrefix, digestToBlob } from "./digest.ts";
+import { digestPrefix, digestToBlob } from "./digest.ts";
 import { LedgerError, openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import { pairsKey } from "./pairs-key.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
@@ -36,6 +36,7 @@ export interface SubjectUpdate {
 /** A subject as the ledger holds it. */
 export interface Subject extends SubjectUpdate {
   readonly id: number;
+  readonly key: SubjectKey;
   /** pairsKey() of its verified (mirror, suffix) pairs: a warm run compares it and reads no pair. */
   readonly pairsKey: number;
   /** The earliest due time of those pairs. */
@@ -80,6 +81,10 @@ class Names {
   }
 }
 
+/** SQL for a digests row's text: sha256 from its 32 bytes, anything else stored as its text. */
+const digestText = (alias: string): string =>
+  `CASE WHEN length(${alias}.value) = 32 THEN 'sha256:' || lower(hex(${alias}.value)) ELSE CAST(${alias}.value AS TEXT) END`;
+
 /** Shared by every plain manifest's entry. */
 const noChildren: readonly string[] = [];
 
@@ -93,10 +98,10 @@ const num = (v: SqlValue | undefined): number => (typeof v === "number" ? v : ty
 export class Ledger {
   private readonly hosts = new Names();
   private readonly repositories = new Names();
-  private readonly digests = new Names();
+  /** Digest -> id, of those this run wrote: looked up in the file the first time. */
+  private readonly digestIds = new Map<string, number>();
   /** primary -> repository -> digest -> subject: no concatenated key string per subject. */
   private readonly subjects = new Map<string, Map<string, Map<string, Subject>>>();
-  private readonly subjectKeys = new Map<number, SubjectKey>();
   private count = 0;
   private readonly childrenOf = new Map<string, readonly string[]>();
   private pending: Write[] = [];
@@ -136,33 +141,32 @@ export class Ledger {
   private load(db: Database): void {
     for (const r of db.prepare("SELECT id, name FROM hosts").all()) this.hosts.add(num(r["id"]), String(r["name"]));
     for (const r of db.prepare("SELECT id, name FROM repositories").all()) this.repositories.add(num(r["id"]), String(r["name"]));
-    // sha256 hex made by SQLite: no blob buffer per digest on our side (92,000 at k8s scale).
-    for (const r of db.prepare("SELECT id, 'sha256:' || lower(hex(value)) AS d FROM digests WHERE length(value) = 32").all()) {
-      this.digests.add(num(r["id"]), String(r["d"]));
-    }
-    for (const r of db.prepare("SELECT id, value FROM digests WHERE length(value) <> 32").all()) {
-      this.digests.add(num(r["id"]), blobToDigest(r["value"] as Uint8Array));
-    }
+    // Digests come joined in, as text made by SQLite: no table of every digest (92,000 at k8s
+    // scale) is held here, and no blob buffer is made per digest. The write path looks them up.
     const tags = new Map<number, Map<Suffix, string>>();
-    for (const r of db.prepare("SELECT subject_id, suffix, digest_id FROM subject_tags").all()) {
+    for (const r of db.prepare(`SELECT t.subject_id, t.suffix, ${digestText("d")} AS digest FROM subject_tags t JOIN digests d ON d.id = t.digest_id`).all()) {
       const id = num(r["subject_id"]);
       let m = tags.get(id);
       if (m === undefined) tags.set(id, (m = new Map()));
-      m.set(suffixOf(num(r["suffix"])), this.digests.byId.get(num(r["digest_id"])) ?? "");
+      m.set(suffixOf(num(r["suffix"])), String(r["digest"]));
     }
     const rows = db
-      .prepare("SELECT id, host_id, repository_id, digest_id, state, first_seen, signed_at, checked_at, due_at, families, pairs_key, pairs_due FROM subjects")
+      .prepare(
+        `SELECT s.id, s.host_id, s.repository_id, ${digestText("d")} AS digest, s.state, s.first_seen, s.signed_at, s.checked_at,
+                s.due_at, s.families, s.pairs_key, s.pairs_due
+         FROM subjects s JOIN digests d ON d.id = s.digest_id`,
+      )
       .all();
     for (const r of rows) {
       const id = num(r["id"]);
       const key: SubjectKey = {
         primary: this.hosts.byId.get(num(r["host_id"])) ?? "",
         repository: this.repositories.byId.get(num(r["repository_id"])) ?? "",
-        digest: this.digests.byId.get(num(r["digest_id"])) ?? "",
+        digest: String(r["digest"]),
       };
-      this.subjectKeys.set(id, key);
       this.index(key, {
         id,
+        key,
         state: STATES[num(r["state"])] ?? "missing",
         firstSeen: num(r["first_seen"]),
         signedAt: r["signed_at"] === null ? undefined : num(r["signed_at"]),
@@ -175,15 +179,21 @@ export class Ledger {
       });
     }
     const isIndex = new Map<string, boolean>();
-    for (const r of db.prepare("SELECT digest_id, is_index FROM manifests_read").all()) {
-      isIndex.set(this.digests.byId.get(num(r["digest_id"])) ?? "", num(r["is_index"]) === 1);
+    for (const r of db.prepare(`SELECT ${digestText("d")} AS digest, m.is_index FROM manifests_read m JOIN digests d ON d.id = m.digest_id`).all()) {
+      isIndex.set(String(r["digest"]), num(r["is_index"]) === 1);
     }
     const kids = new Map<string, string[]>();
-    for (const r of db.prepare("SELECT parent_id, child_id FROM children ORDER BY parent_id, position").all()) {
-      const parent = this.digests.byId.get(num(r["parent_id"])) ?? "";
+    const childRows = db
+      .prepare(
+        `SELECT ${digestText("p")} AS parent, ${digestText("c")} AS child FROM children k
+         JOIN digests p ON p.id = k.parent_id JOIN digests c ON c.id = k.child_id ORDER BY k.parent_id, k.position`,
+      )
+      .all();
+    for (const r of childRows) {
+      const parent = String(r["parent"]);
       let list = kids.get(parent);
       if (list === undefined) kids.set(parent, (list = []));
-      list.push(this.digests.byId.get(num(r["child_id"])) ?? "");
+      list.push(String(r["child"]));
     }
     for (const [digest, index] of isIndex) this.childrenOf.set(digest, index ? (kids.get(digest) ?? noChildren) : noChildren);
   }
@@ -220,14 +230,15 @@ export class Ledger {
     if (db === undefined) return [];
     return db
       .prepare(
-        `SELECT p.host_id, p.suffix, t.digest_id, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
-         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix WHERE p.subject_id = ?`,
+        `SELECT p.host_id, p.suffix, ${digestText("d")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
+         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix
+         JOIN digests d ON d.id = t.digest_id WHERE p.subject_id = ?`,
       )
       .all(subject.id)
       .map((r) => ({
         mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
         suffix: suffixOf(num(r["suffix"])),
-        digest: this.digests.byId.get(num(r["digest_id"])) ?? "",
+        digest: String(r["digest"]),
         verifiedAt: num(r["verified_at"]),
         dueAt: num(r["due_at"]),
       }));
@@ -242,10 +253,7 @@ export class Ledger {
   *entries(): Generator<[SubjectKey, Subject]> {
     for (const byRepo of this.subjects.values()) {
       for (const byDigest of byRepo.values()) {
-        for (const s of byDigest.values()) {
-          const key = this.subjectKeys.get(s.id);
-          if (key !== undefined) yield [key, s];
-        }
+        for (const s of byDigest.values()) yield [s.key, s];
       }
     }
   }
@@ -312,13 +320,13 @@ export class Ledger {
   }
 
   private digestId(db: Database, digest: string): number {
-    const known = this.digests.byName.get(digest);
+    const known = this.digestIds.get(digest);
     if (known !== undefined) return known;
     const blob = digestToBlob(digest);
     const prefix = digestPrefix(blob);
     const found = db.prepare("SELECT id FROM digests WHERE prefix = ? AND value = ?").get(prefix, blob);
     const id = found !== undefined ? num(found["id"]) : db.prepare("INSERT INTO digests (value, prefix) VALUES (?, ?)").run(blob, prefix).lastInsertRowid;
-    this.digests.add(id, digest);
+    this.digestIds.set(digest, id);
     return id;
   }
 

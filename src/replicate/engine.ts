@@ -1,5 +1,5 @@
 import { Ledger, SUFFIXES, type Subject, type SubjectKey, type SubjectState, type Suffix } from "../ledger/ledger.ts";
-import { expectedPairsKey } from "../ledger/pairs-key.ts";
+import { expectedPairsKey, listKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
 import { familyTag, holdsEveryLayer, indexChildren } from "./oci.ts";
 import type { RegistryPort } from "./port.ts";
@@ -80,7 +80,7 @@ export class Engine {
   /** Ledger subject id -> its mirrors now, for pruning the ledger after a complete run. */
   readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number }>();
   /** expectedPairsKey() per distinct (mirrors, suffixes): most groups share one mirror set. */
-  private readonly expectedKeys = new Map<string, number>();
+  private readonly expectedKeys = new Map<number, number>();
 
   constructor(
     private readonly port: RegistryPort,
@@ -209,7 +209,7 @@ export class Engine {
   private expectedKey(w: Work): number {
     if (w.expected !== undefined) return w.expected;
     const suffixes = this.o.suffixes.filter((s) => w.tags.has(s));
-    const k = `${w.mirrors.join(",")}|${suffixes.join(",")}`;
+    const k = listKey(w.mirrors, suffixes);
     let key = this.expectedKeys.get(k);
     if (key === undefined) this.expectedKeys.set(k, (key = expectedPairsKey(w.mirrors, suffixes)));
     w.expected = key;

@@ -119,6 +119,12 @@ export function errorFromResponse(req: HttpRequest, res: HttpResponse, what?: st
   const fallback = statusWords[res.status] ?? "unexpected status";
   const snippet = oci === undefined ? bodySnippet(res.body) : "";
   const base = oci?.message || (snippet === "" ? fallback : `${fallback}: ${snippet}`);
+  // What a TLS port answers to plain HTTP (a loopback host with no --registry-ca, say).
+  const hint =
+    res.status === 400 && oci === undefined && res.url.protocol === "http:"
+      ? `sent as plain HTTP: if ${hostOf(res.url)} speaks HTTPS, give --registry-ca HOST=FILE or --insecure-registry https://HOST`
+      : undefined;
+  const why = [what, hint].filter((w): w is string => w !== undefined).join("; ");
   return new RegistryError({
     host: hostOf(res.url),
     method: req.method,
@@ -127,7 +133,7 @@ export function errorFromResponse(req: HttpRequest, res: HttpResponse, what?: st
     status: res.status,
     code: oci?.code,
     kind: kindOfStatus(res.status),
-    detail: what === undefined ? base : `${base} (${what})`,
+    detail: why === "" ? base : `${base} (${why})`,
   });
 }
 

@@ -86,6 +86,7 @@ describe("credentials from --registry-config, TLS from --registry-ca", () => {
     expect(report.copied).toBe(0);
     expect(report.failures.length).toBeGreaterThan(0);
     expect(report.failures.every((f) => f.host === tlsToken.host)).toBe(true);
+    expect(report.failures.some((f) => f.reason.includes("speaks HTTPS, give --registry-ca"))).toBe(true);
   });
 
   test("with --registry-config and --registry-ca: a cold run copies everything, the next one nothing, verify 0", async () => {

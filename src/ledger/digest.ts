@@ -8,10 +8,6 @@ export function digestToBlob(digest: string): Uint8Array {
   return Uint8Array.from(Buffer.from(m[1], "hex"));
 }
 
-export function blobToDigest(blob: Uint8Array): string {
-  if (blob.length === 32) return `sha256:${Buffer.from(blob).toString("hex")}`;
-  return new TextDecoder().decode(blob);
-}
 
 /** The first 6 bytes as an integer: the digests table's index key (exact in JS and SQLite). */
 export function digestPrefix(blob: Uint8Array): number {

@@ -1,5 +1,5 @@
 // `sigmirror ledger stats` and `ledger explain`: what the ledger believes, read-only.
-import { Ledger, type SubjectKey } from "./ledger.ts";
+import { familyTag, Ledger, type SubjectKey } from "./ledger.ts";
 
 export interface LedgerStats {
   readonly subjects: { readonly signed: number; readonly unsigned: number; readonly missing: number };
@@ -76,7 +76,7 @@ export function explain(ledger: Ledger, repository: string, digest: string): Exp
   for (const [key, s] of ledger.entries()) {
     if (key.repository !== repository || key.digest !== digest) continue;
     const hosts: ExplainedHost[] = [];
-    const tagOf = (suffix: string) => `${digest.replace(":", "-")}.${suffix}`;
+    const tagOf = (suffix: string) => familyTag(digest, suffix);
     if (s.tags.size === 0) hosts.push({ host: key.primary, role: "primary", tag: tagOf("sig"), digest: undefined, verifiedAt: s.checkedAt, dueAt: s.dueAt });
     for (const [suffix, d] of s.tags) hosts.push({ host: key.primary, role: "primary", tag: tagOf(suffix), digest: d, verifiedAt: s.checkedAt, dueAt: s.dueAt });
     for (const p of ledger.pairsOf(s).sort((a, b) => a.mirror.localeCompare(b.mirror))) {

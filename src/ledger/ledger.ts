@@ -6,6 +6,11 @@ import type { Database, SqlValue } from "./sqlite.ts";
 export const SUFFIXES = ["sig", "att", "sbom"] as const;
 export type Suffix = (typeof SUFFIXES)[number];
 const suffixCode = (s: Suffix): number => SUFFIXES.indexOf(s);
+
+/** cosign's tag for a digest's signature-family artefact: `sha256-<hex>.sig`. */
+export function familyTag(digest: string, suffix: string): string {
+  return `${digest.replace(":", "-")}.${suffix}`;
+}
 const suffixOf = (code: number): Suffix => SUFFIXES[code] ?? "sig";
 const familiesMask = (f: ReadonlySet<Suffix>): number => [...f].reduce((m, s) => m | (1 << suffixCode(s)), 0);
 /** Shared sets: nearly every subject has the same families. */

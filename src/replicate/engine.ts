@@ -1,7 +1,7 @@
-import { Ledger, SUFFIXES, type Subject, type SubjectKey, type SubjectState, type Suffix } from "../ledger/ledger.ts";
+import { familyTag, Ledger, type Subject, type SubjectKey, type SubjectState, type Suffix } from "../ledger/ledger.ts";
 import { expectedPairsKey, listKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
-import { familyTag, holdsEveryLayer, indexChildren } from "./oci.ts";
+import { holdsEveryLayer, indexChildren } from "./oci.ts";
 import type { RegistryPort } from "./port.ts";
 import { TagResolver, type TagLookup, type TagState } from "./repo-tags.ts";
 import { isDue, pairDueAt, subjectDueAt, type ScheduleOptions } from "./schedule.ts";
@@ -532,4 +532,3 @@ export class Engine {
   }
 }
 
-export { SUFFIXES };

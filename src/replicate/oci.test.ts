@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { familyTag, holdsEveryLayer, indexChildren, manifestLayers } from "./oci.ts";
+import { holdsEveryLayer, indexChildren, manifestLayers } from "./oci.ts";
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const sig = (...layers: string[]) => enc({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", layers: layers.map((digest) => ({ digest })) });
@@ -20,9 +20,5 @@ describe("oci bodies", () => {
     expect(holdsEveryLayer(sig("sha256:3"), old)).toBe(false);
     expect(manifestLayers(enc({ manifests: [] }))).toBeUndefined();
     expect(holdsEveryLayer(enc({ manifests: [] }), old)).toBe(false);
-  });
-
-  test("family tags", () => {
-    expect(familyTag(`sha256:${"ab".repeat(32)}`, "sig")).toBe(`sha256-${"ab".repeat(32)}.sig`);
   });
 });

@@ -47,8 +47,3 @@ export function holdsEveryLayer(primary: Uint8Array, mirror: Uint8Array): boolea
   const have = new Set(p);
   return m.every((d) => have.has(d));
 }
-
-/** cosign's tag for a digest's signature-family artefact: `sha256-<hex>.sig`. */
-export function familyTag(digest: string, suffix: string): string {
-  return `${digest.replace(":", "-")}.${suffix}`;
-}

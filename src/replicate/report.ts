@@ -1,18 +1,9 @@
+import type { HostStats } from "../registry/index.ts";
 import type { HostSummary, PairProblem, RunReport } from "../report/types.ts";
 import type { Tally } from "./tally.ts";
 
 /** Per-host transport counters as the registry client keeps them. */
-export interface TransportStats {
-  readonly host: string;
-  readonly requests: number;
-  readonly byMethod: Record<string, number>;
-  readonly byStatus: Record<string, number>;
-  readonly retries: number;
-  readonly status429: number;
-  readonly pausedMs: number;
-  readonly bytes: number;
-  readonly tokenRequests: number;
-}
+export type TransportStats = Pick<HostStats, "host" | "requests" | "byMethod" | "byStatus" | "retries" | "status429" | "pausedMs" | "bytes" | "tokenRequests">;
 
 export interface ReportInput {
   readonly tool: string;

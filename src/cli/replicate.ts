@@ -164,6 +164,33 @@ function afterGrace(signal: AbortSignal, ms: number): { signal: AbortSignal; dis
   };
 }
 
+/** The progress line, fed once a second from the engine's tally and the client's counters. */
+function showProgress(ctx: RunContext, format: LogFormat, client: RegistryClient, engine: Engine, pairsInScope: number): () => void {
+  const progress = createProgress({ tty: isatty(2), write: ctx.err, format });
+  let last = new Map(client.stats().map((h) => [h.host, h]));
+  let lastAt = Date.now();
+  const ticker = setInterval(() => {
+    const stats = client.stats();
+    const at = Date.now();
+    const hostRates: Record<string, number> = {};
+    const pausedHosts: string[] = [];
+    for (const h of stats) {
+      const before = last.get(h.host);
+      hostRates[h.host] = Math.round(((h.requests - (before?.requests ?? 0)) * 1000) / Math.max(1, at - lastAt));
+      if (h.pausedMs > (before?.pausedMs ?? 0)) pausedHosts.push(h.host);
+    }
+    last = new Map(stats.map((h) => [h.host, h]));
+    lastAt = at;
+    const t = engine.tally;
+    progress.update({ pairsDone: t.pairsChecked, pairsDue: pairsInScope, copies: t.copied + t.replaced, hostRates, pausedHosts });
+  }, 1000);
+  ticker.unref?.();
+  return () => {
+    clearInterval(ticker);
+    progress.stop();
+  };
+}
+
 /** Written beside FILE, then renamed: a reader never sees half a report. */
 function writeReport(path: string, report: Report): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -225,7 +252,6 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
 
   let stored: StoredLedger | undefined;
   if (ledgerRef !== undefined) {
-    const log = { info: (l: string) => ctx.err(`sigmirror: ${l}\n`), warn: (l: string) => ctx.err(`sigmirror: warning: ${l}\n`) };
     try {
       stored = await StoredLedger.start(client, ledgerRef, ledgerPath, log);
       ledgerPath = stored.path;
@@ -273,33 +299,15 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     stopping,
     now,
     random: Math.random,
-    hostConcurrency: (host) => registryConfig.concurrency.get(host) ?? registryConfig.concurrencyDefault,
+    // What the client allows the host (its configured concurrency, capped so all hosts stay under Bun's 256).
+    hostConcurrency: (host) => client.concurrencyOf(host),
     giveUpAfter: 5,
     repositoryConcurrency: 16,
     flushEvery: 2000,
     isHostFailure,
     onEvent: (e) => logEvent(log, e),
   });
-  const pairsInScope = groups.reduce((n, g) => n + g.mirrors.length, 0);
-  const progress = createProgress({ tty: isatty(2), write: ctx.err, format });
-  let lastStats = new Map(client.stats().map((h) => [h.host, h]));
-  let lastAt = Date.now();
-  const ticker = setInterval(() => {
-    const stats = client.stats();
-    const at = Date.now();
-    const hostRates: Record<string, number> = {};
-    const pausedHosts: string[] = [];
-    for (const h of stats) {
-      const before = lastStats.get(h.host);
-      hostRates[h.host] = Math.round(((h.requests - (before?.requests ?? 0)) * 1000) / Math.max(1, at - lastAt));
-      if (h.pausedMs > (before?.pausedMs ?? 0)) pausedHosts.push(h.host);
-    }
-    lastStats = new Map(stats.map((h) => [h.host, h]));
-    lastAt = at;
-    const t = engine.tally;
-    progress.update({ pairsDone: t.pairsChecked, pairsDue: pairsInScope, copies: t.copied + t.replaced, hostRates, pausedHosts });
-  }, 1000);
-  ticker.unref?.();
+  const stopProgress = showProgress(ctx, format, client, engine, groups.reduce((n, g) => n + g.mirrors.length, 0));
   if (stored !== undefined && !dryRun) stored.every(pushIntervalMs, ledger, client);
   let report: Report;
   try {
@@ -308,8 +316,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
       ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);
     }
   } finally {
-    clearInterval(ticker);
-    progress.stop();
+    stopProgress();
     const finishedAt = now();
     const interrupted = ctx.signal.aborted ? (String(ctx.signal.reason).includes("SIGTERM") ? "SIGTERM" : "SIGINT") : undefined;
     const t = engine.tally;

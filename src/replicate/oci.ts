@@ -1,24 +1,20 @@
 // The little the engine must know of OCI manifest bodies: an index's children, a manifest's layers.
 
 import { isIndexType } from "../registry/media-types.ts";
+import { isRecord, parseJson } from "../registry/oci-json.ts";
 
 function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = parseJson(bytes);
+  return isRecord(v) ? v : undefined;
 }
 
+/** Lenient on purpose (any entry with a digest): children and layers are compared, not copied, here. */
 function digestsOf(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   const out: string[] = [];
   for (const item of list) {
-    if (typeof item === "object" && item !== null) {
-      const d = (item as Record<string, unknown>)["digest"];
-      if (typeof d === "string") out.push(d);
-    }
+    const d = isRecord(item) ? item["digest"] : undefined;
+    if (typeof d === "string") out.push(d);
   }
   return out;
 }

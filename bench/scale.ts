@@ -18,6 +18,7 @@ import { Ledger } from "../src/ledger/ledger.ts";
 import { compressLedger } from "../src/ledger-store/store.ts";
 import { loadManifests } from "../src/manifest/load.ts";
 import { planGroups } from "../src/plan/plan.ts";
+import { prng } from "../test/harness/fault-proxy.ts";
 import { allocateLoopback } from "../test/harness/net.ts";
 import { expectExit, hasGnuTime, root, runSigmirror, shellLine, sigmirrorBinary, type CliRun } from "./lib-cli.ts";
 
@@ -94,17 +95,6 @@ function writeTree(dir: string, shape: readonly ProjectShape[], hosts: readonly 
   }
 }
 
-/** Deterministic [0, 1) numbers (mulberry32), so every run of the bench writes the same ledger. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Every subject signed and settled long ago, every mirror pair verified; nothing due for a year.
@@ -117,7 +107,8 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
   const plan = planGroups(loaded.sources, [primary], loaded.warnings);
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
-  const random = seeded(46);
+  // Deterministic, so every run of the bench writes the same ledger.
+  const random = prng(46);
   // To the minute, as the engine records them.
   const minute = (t: number) => Math.floor(t / 60) * 60;
   const when = (back: number) => minute(now - Math.floor(random() * back));

@@ -89,8 +89,8 @@ const hopByHop = new Set([
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-/** mulberry32: tiny, seedable, good enough to draw fault decisions. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, seedable, good enough to draw fault decisions (and the benches' data). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -50,3 +50,49 @@ describe("HostQueues", () => {
     expect(await q.run("h", async () => 2).catch((e: unknown) => e)).toBeInstanceOf(Stopped);
   });
 });
+
+describe("HostQueues races and answers", () => {
+  test("a released slot goes to the waiter: a caller arriving in between does not get in too", async () => {
+    const q = new HostQueues({ limit: () => 1, stopping: () => false, giveUpAfter: 3, isHostFailure: () => true });
+    let active = 0;
+    let peak = 0;
+    const job = async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await Bun.sleep(1);
+      active--;
+    };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = q.run("h", () => gate);
+    const b = q.run("h", job);
+    // Runs right after the first job's own continuation: after the slot is released, before the waiter resumes.
+    let c: Promise<void> | undefined;
+    const late = gate.then(() => {
+      c = q.run("h", job);
+    });
+    release();
+    await Promise.all([a, b, late]);
+    await c;
+    expect(peak).toBe(1);
+  });
+
+  test("asked and answered: a 404 is an answer, a host failure is not; an abort in flight is Stopped", async () => {
+    let aborted = false;
+    const q = new HostQueues({
+      limit: () => 2,
+      stopping: () => false,
+      aborted: () => aborted,
+      giveUpAfter: 9,
+      isHostFailure: (e) => e === failing,
+    });
+    expect(q.asked("dead")).toBe(false);
+    await q.run("dead", async () => Promise.reject(failing)).catch(() => undefined);
+    expect([q.asked("dead"), q.answered("dead")]).toEqual([true, false]);
+    await q.run("alive", async () => Promise.reject(new Error("404"))).catch(() => undefined);
+    expect([q.asked("alive"), q.answered("alive")]).toEqual([true, true]);
+    aborted = true;
+    const err = await q.run("dead", async () => Promise.reject(failing)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Stopped);
+  });
+});

@@ -1,11 +1,12 @@
 // Engine-side gate per registry host: bounds the work in flight for that host (so a paused host's
-// work waits in its own line, not in everyone's), starts nothing once the run is stopping, and
-// gives up on a host that keeps failing so that every other host is still completed.
+// work waits in its own line, not in everyone's), starts nothing once the run is stopping, gives up
+// on a host that keeps failing so that every other host is still completed, and remembers whether
+// a host was asked at all and whether it ever answered (a host that never answered is a failure).
 
 export class Stopped extends Error {
   override readonly name = "Stopped";
-  constructor() {
-    super("run stopping: not started");
+  constructor(why = "run stopping: not started") {
+    super(why);
   }
 }
 
@@ -21,7 +22,10 @@ export class HostGivenUp extends Error {
 
 export interface HostQueueOptions {
   readonly limit: (host: string) => number;
+  /** Nothing new starts once true (a signal, the deadline, a fatal error). */
   readonly stopping: () => boolean;
+  /** In-flight work was aborted (the wind-down ran out): its errors mean "not reached", not "failed". */
+  readonly aborted?: () => boolean;
   /** Consecutive failures (after the client's own retries) before a host is given up. */
   readonly giveUpAfter: number;
   /** Which errors count against a host: refused, timeouts, 5xx. Not 404s, not conflicts, not 429s. */
@@ -33,6 +37,8 @@ interface Line {
   readonly waiting: (() => void)[];
   consecutiveFailures: number;
   givenUp: string | undefined;
+  asked: boolean;
+  answered: boolean;
 }
 
 export class HostQueues {
@@ -41,7 +47,10 @@ export class HostQueues {
 
   private line(host: string): Line {
     let l = this.lines.get(host);
-    if (l === undefined) this.lines.set(host, (l = { active: 0, waiting: [], consecutiveFailures: 0, givenUp: undefined }));
+    if (l === undefined) {
+      l = { active: 0, waiting: [], consecutiveFailures: 0, givenUp: undefined, asked: false, answered: false };
+      this.lines.set(host, l);
+    }
     return l;
   }
 
@@ -49,28 +58,47 @@ export class HostQueues {
     return this.lines.get(host)?.givenUp;
   }
 
+  /** Whether any request to `host` was started this run. */
+  asked(host: string): boolean {
+    return this.lines.get(host)?.asked ?? false;
+  }
+
+  /** Whether `host` answered anything this run (a 404 or a 409 is an answer; a timeout is not). */
+  answered(host: string): boolean {
+    return this.lines.get(host)?.answered ?? false;
+  }
+
   /** Runs `fn` when `host` has room; throws Stopped or HostGivenUp instead of starting it. */
   async run<T>(host: string, fn: () => Promise<T>): Promise<T> {
     const l = this.line(host);
-    if (l.active >= this.o.limit(host)) await new Promise<void>((resume) => l.waiting.push(resume));
-    l.active++;
+    // A released slot is handed to the first waiter (active is not decremented in between), so a
+    // caller arriving meanwhile cannot take it too.
+    if (l.active >= Math.max(1, this.o.limit(host))) await new Promise<void>((resume) => l.waiting.push(resume));
+    else l.active++;
     try {
       if (l.givenUp !== undefined) throw new HostGivenUp(host, l.givenUp);
       if (this.o.stopping()) throw new Stopped();
+      l.asked = true;
       const result = await fn();
       l.consecutiveFailures = 0;
+      l.answered = true;
       return result;
     } catch (err) {
-      if (!(err instanceof Stopped) && !(err instanceof HostGivenUp) && this.o.isHostFailure(err)) {
+      if (err instanceof Stopped || err instanceof HostGivenUp) throw err;
+      if (this.o.aborted?.() === true) throw new Stopped("run stopped: aborted in flight at the end of the wind-down");
+      if (this.o.isHostFailure(err)) {
         l.consecutiveFailures++;
         if (l.consecutiveFailures >= this.o.giveUpAfter && l.givenUp === undefined) {
           l.givenUp = err instanceof Error ? (err.message.split("\n")[0] ?? "failure") : String(err);
         }
+      } else {
+        l.answered = true;
       }
       throw err;
     } finally {
-      l.active--;
-      l.waiting.shift()?.();
+      const next = l.waiting.shift();
+      if (next !== undefined) next();
+      else l.active--;
     }
   }
 }

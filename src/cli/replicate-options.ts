@@ -30,7 +30,17 @@ export const replicateOnlyOptions: OptionSpecs = {
   "dry-run": { type: "boolean", help: "do the reads, print what would be copied or replaced; writes no registry, no ledger, takes no lock" },
   "force-overwrite": { type: "boolean", help: "replace a mirror's tag even when it holds signatures the primary lacks" },
   "max-overwrites": { type: "string", value: "N", help: "stop replacing mirror tags after N in one run (a wrong --primary must not rewrite a fleet)", default: "10" },
-  "max-duration": { type: "string", value: "D", help: "start nothing new after D; finish, commit, report (keep under the job's timeout)" },
+  "max-duration": {
+    type: "string",
+    value: "D",
+    help: "the run's deadline: nothing new starts after D; in-flight requests are aborted within the wind-down, and the run ends by D + --wind-down with the ledger committed and pushed, summary, report and JUnit written (pairs left are 'not reached', exit 0; a mirror that never answered is failed)",
+  },
+  "wind-down": {
+    type: "string",
+    value: "W",
+    help: "with --max-duration: how long after D the run may take to end, at most 60s; in-flight requests get the first part (all but min(W/2, 15s)), finishing the rest",
+    default: "30s",
+  },
 };
 
 export const verifyOnlyOptions: OptionSpecs = {

@@ -1,26 +1,28 @@
 // `sigmirror replicate` and `sigmirror verify`: manifests -> plan -> registry checks -> copies -> ledger -> report.
 import { renameSync, writeFileSync } from "node:fs";
-import { Ledger, SUFFIXES, type Suffix } from "../ledger/ledger.ts";
+import { SUFFIXES, type Suffix } from "../cosign/tags.ts";
+import { Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/open.ts";
 import { parseLedgerRef, type LedgerRef } from "../ledger-store/ref.ts";
+import { parseLogFormat } from "../log/logger.ts";
 import type { Group, Plan } from "../plan/group.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { RegistryError } from "../registry/error.ts";
-import { Engine, type EngineEvent, type ReplicaGroup } from "../replicate/engine.ts";
+import { Engine, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
-import { isatty } from "node:tty";
-import { createLogger, parseLogFormat, type LogFields, type LogFormat, type Logger } from "../log/logger.ts";
-import { createProgress } from "../log/progress.ts";
 import { junitPath, writeJunit } from "../report/junit.ts";
 import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
-import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
+import { durationOption, integerOption, type ParsedArgs } from "./args.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
 import { StoredLedger } from "./ledger-ref.ts";
 import { registryConfigFromArgs } from "./registry-options.ts";
+import { runClock } from "./run-clock.ts";
+import { logEvent, loggingContext, showProgress } from "./run-output.ts";
 import type { RunContext } from "./verb.ts";
+import { defaultWindDownMs, maxWindDownMs, windDown } from "./wind-down.ts";
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -79,118 +81,6 @@ function schedule(args: ParsedArgs): ScheduleOptions {
   };
 }
 
-/** Test-only: `SIGMIRROR_TEST_CLOCK_OFFSET=30m` runs the clock ahead, to simulate a day of runs in seconds. */
-function clock(ctx: RunContext): () => number {
-  const text = ctx.env["SIGMIRROR_TEST_CLOCK_OFFSET"];
-  if (text === undefined || text === "") return Date.now;
-  const offset = parseDuration(text);
-  if (offset === undefined) throw new UsageError(`SIGMIRROR_TEST_CLOCK_OFFSET: expected a duration such as 30m (got ${JSON.stringify(text)})`);
-  return () => Date.now() + offset;
-}
-
-function isHostFailure(err: unknown): boolean {
-  if (!(err instanceof RegistryError)) return false;
-  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
-  return err.status !== undefined && err.status >= 500;
-}
-
-/** Text lines say it all in words; JSON lines carry the fields for log search too. */
-function logEvent(log: Logger, e: EngineEvent): void {
-  const f = (fields: LogFields): LogFields | undefined => (log.format === "json" ? fields : undefined);
-  switch (e.kind) {
-    case "copied":
-    case "would-copy":
-      log.info(`${e.kind === "copied" ? "copied" : "would copy"} ${e.repository}:${e.tag} to ${e.host} (${e.digest})`, f(e));
-      return;
-    case "replaced":
-    case "would-replace":
-      log.info(`${e.kind === "replaced" ? "replaced" : "would replace"} ${e.host}/${e.repository}:${e.tag} ${e.from} with ${e.digest}`, f(e));
-      return;
-    case "conflict":
-      log.warn(`conflict: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
-      return;
-    case "drift":
-      log.warn(`drift: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
-      return;
-    case "failed":
-      log.error(`failed: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
-      return;
-    case "given-up":
-      log.error(`giving up on ${e.host} for this run: ${e.reason}`, f({ host: e.host }));
-      return;
-  }
-}
-
-/**
- * With --log-format json every stderr line is a JSON object, also the lines of code that writes
- * plain `sigmirror: ...` text (manifest warnings, ledger notes): those are wrapped here.
- */
-function loggingContext(ctx: RunContext, format: LogFormat): { ctx: RunContext; log: Logger } {
-  const log = createLogger({ format, write: ctx.err });
-  if (format === "text") return { ctx, log };
-  const err = (text: string) => {
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      const message = line.replace(/^sigmirror: /, "");
-      if (/^warning: /.test(message)) log.warn(message.replace(/^warning: /, ""));
-      else log.info(message);
-    }
-  };
-  return { ctx: { ...ctx, err }, log };
-}
-
-/**
- * After SIGINT/SIGTERM the engine starts nothing new; what is in flight (a copy's remaining
- * requests, a lookup already queued for its host) gets this long to finish before its requests are
- * aborted. Well under Prow's 2-minute grace period.
- */
-const interruptGraceMs = 20_000;
-
-/** A signal that follows `signal` `ms` later; dispose() drops the pending timer. */
-function afterGrace(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const start = () => {
-    timer = setTimeout(() => controller.abort(signal.reason), ms);
-  };
-  if (signal.aborted) start();
-  else signal.addEventListener("abort", start, { once: true });
-  return {
-    signal: controller.signal,
-    dispose() {
-      signal.removeEventListener("abort", start);
-      if (timer !== undefined) clearTimeout(timer);
-    },
-  };
-}
-
-/** The progress line, fed once a second from the engine's tally and the client's counters. */
-function showProgress(ctx: RunContext, format: LogFormat, client: RegistryClient, engine: Engine, pairsInScope: number): () => void {
-  const progress = createProgress({ tty: isatty(2), write: ctx.err, format });
-  let last = new Map(client.stats().map((h) => [h.host, h]));
-  let lastAt = Date.now();
-  const ticker = setInterval(() => {
-    const stats = client.stats();
-    const at = Date.now();
-    const hostRates: Record<string, number> = {};
-    const pausedHosts: string[] = [];
-    for (const h of stats) {
-      const before = last.get(h.host);
-      hostRates[h.host] = Math.round(((h.requests - (before?.requests ?? 0)) * 1000) / Math.max(1, at - lastAt));
-      if (h.pausedMs > (before?.pausedMs ?? 0)) pausedHosts.push(h.host);
-    }
-    last = new Map(stats.map((h) => [h.host, h]));
-    lastAt = at;
-    const t = engine.tally;
-    progress.update({ pairsDone: t.pairsChecked, pairsDue: pairsInScope, copies: t.copied + t.replaced, hostRates, pausedHosts });
-  }, 1000);
-  ticker.unref?.();
-  return () => {
-    clearInterval(ticker);
-    progress.stop();
-  };
-}
-
 /** Written beside FILE, then renamed: a reader never sees half a report. */
 function writeReport(path: string, report: Report): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -220,6 +110,14 @@ function planRun(args: ParsedArgs, ctx: RunContext): Planned {
   return { groups: replicaGroups(plan.groups, scope), withoutPrimary: plan.withoutPrimary, primaries: plan.primaries, scope };
 }
 
+function isHostFailure(err: unknown): boolean {
+  if (!(err instanceof RegistryError)) return false;
+  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
+  return err.status !== undefined && err.status >= 500;
+}
+
+const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";
+
 async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: RunContext): Promise<number> {
   const formatText = args.string("log-format") ?? "text";
   const format = parseLogFormat(formatText);
@@ -229,10 +127,13 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   const { groups, withoutPrimary, primaries, scope } = planRun(args, ctx);
   const suffixes = parseSuffixes(args);
   const sched = schedule(args);
-  const now = clock(ctx);
+  const now = runClock(ctx.env);
   const dryRun = verb === "verify" || args.flag("dry-run");
   const maxOverwrites = integerOption(args, "max-overwrites", 10, 0);
-  const maxDurationMs = args.string("max-duration") === undefined ? undefined : durationOption(args, "max-duration", "0s");
+  const maxDurationText = args.string("max-duration");
+  const maxDurationMs = maxDurationText === undefined ? undefined : durationOption(args, "max-duration", "0s");
+  const windDownMs = durationOption(args, "wind-down", `${defaultWindDownMs / 1000}s`);
+  if (windDownMs > maxWindDownMs) throw args.bad("wind-down", `a duration of at most ${maxWindDownMs / 1000}s`, args.string("wind-down"));
   let ledgerPath = args.string("ledger");
   const noLedger = args.flag("no-ledger");
   const refText = args.string("ledger-ref");
@@ -247,8 +148,11 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
   collectGarbage();
-  const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
-  const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });
+  // The deadline counts from here: the stored ledger's pull is part of the run's time.
+  const startedAt = now();
+  const deadline = maxDurationMs === undefined ? undefined : startedAt + maxDurationMs;
+  const wind = windDown(ctx.signal, now, deadline, windDownMs);
+  const client = new RegistryClient({ ...registryConfig, userAgent, signal: wind.requests });
 
   let stored: StoredLedger | undefined;
   if (ledgerRef !== undefined) {
@@ -257,25 +161,20 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
       ledgerPath = stored.path;
     } catch (err) {
       client.close();
-      requestsSignal.dispose();
+      wind.dispose();
       // The registry holding the ledger cannot be read: nothing is known of what it holds, so this
       // run must not replace it with a cold one.
-      ctx.err(`sigmirror: ledger: cannot read ${refText}: ${err instanceof Error ? err.message : String(err)}\n`);
+      ctx.err(`sigmirror: ledger: cannot read ${refText}: ${oneLine(err)}\n`);
       return Exit.failed;
     }
   }
 
   let ledger: Ledger;
   try {
-    ledger =
-      noLedger || ledgerPath === undefined
-        ? Ledger.none()
-        : dryRun
-          ? Ledger.openReadOnly(ledgerPath)
-          : Ledger.openForRun(ledgerPath);
+    ledger = noLedger || ledgerPath === undefined ? Ledger.none() : dryRun ? Ledger.openReadOnly(ledgerPath) : Ledger.openForRun(ledgerPath);
   } catch (err) {
     client.close();
-    requestsSignal.dispose();
+    wind.dispose();
     stored?.dispose();
     if (err instanceof LedgerError) {
       ctx.err(`sigmirror: ${err.message}\n`);
@@ -284,9 +183,6 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw err;
   }
 
-  const startedAt = now();
-  const deadline = maxDurationMs === undefined ? undefined : startedAt + maxDurationMs;
-  const stopping = () => ctx.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
   const runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
   const engine = new Engine(client, ledger, {
     verb,
@@ -296,7 +192,9 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     forceOverwrite: args.flag("force-overwrite"),
     maxOverwrites,
     checkUnsigned: args.flag("check-unsigned"),
-    stopping,
+    stopping: () => ctx.signal.aborted,
+    aborted: () => wind.requests.aborted,
+    ...(deadline === undefined ? {} : { deadline }),
     now,
     random: Math.random,
     // What the client allows the host (its configured concurrency, capped so all hosts stay under Bun's 256).
@@ -309,33 +207,45 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   });
   const stopProgress = showProgress(ctx, format, client, engine, groups.reduce((n, g) => n + g.mirrors.length, 0));
   if (stored !== undefined && !dryRun) stored.every(pushIntervalMs, ledger, client);
-  let report: Report;
+  // The first error is the one reported: later ones (a ledger that cannot commit the run row after
+  // the disk filled up, say) are consequences.
+  let fatal: string | undefined;
+  const firstError = (err: unknown) => {
+    fatal ??= oneLine(err);
+  };
   try {
     await engine.run(groups);
     if (engine.complete && !isFiltered(scope) && !dryRun && !noLedger) {
       ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);
     }
-  } finally {
-    stopProgress();
-    const finishedAt = now();
-    const interrupted = ctx.signal.aborted ? (String(ctx.signal.reason).includes("SIGTERM") ? "SIGTERM" : "SIGINT") : undefined;
-    const t = engine.tally;
-    const bad = t.failures.length > 0 || t.conflicts.length > 0 || t.drift.length > 0;
-    const exitCode = interrupted === "SIGTERM" ? Exit.sigterm : interrupted === "SIGINT" ? Exit.sigint : bad ? Exit.failed : Exit.ok;
-    report = buildReport({
-      tool: userAgent,
-      verb,
-      startedAt,
-      finishedAt,
-      dryRun: verb === "replicate" && dryRun,
-      groups: groups.length,
-      withoutPrimary,
-      tally: t,
-      transport: client.stats(),
-      primaries: new Set(primaries),
-      interrupted,
-      exitCode,
-    });
+  } catch (err) {
+    firstError(err);
+  }
+  stopProgress();
+  const finishedAt = now();
+  const interrupted = ctx.signal.aborted ? (String(ctx.signal.reason).includes("SIGTERM") ? "SIGTERM" : "SIGINT") : undefined;
+  const t = engine.tally;
+  const bad = fatal !== undefined || t.failures.length > 0 || t.conflicts.length > 0 || t.drift.length > 0;
+  const stoppedBy = fatal !== undefined ? "error" : interrupted ?? (engine.stoppedBy === "deadline" ? "deadline" : undefined);
+  const report: Report = buildReport({
+    tool: userAgent,
+    verb,
+    startedAt,
+    finishedAt,
+    dryRun: verb === "replicate" && dryRun,
+    groups: groups.length,
+    withoutPrimary,
+    tally: t,
+    transport: client.stats(),
+    primaries: new Set(primaries),
+    interrupted,
+    stoppedBy,
+    repositories: engine.progress.repositories,
+    repositoriesLeft: engine.progress.left,
+    fatal,
+    exitCode: interrupted === "SIGTERM" ? Exit.sigterm : interrupted === "SIGINT" ? Exit.sigint : bad ? Exit.failed : Exit.ok,
+  });
+  try {
     ledger.finishRun(runId, Math.floor(finishedAt / 1000), {
       groups: report.groups,
       copied: report.copied,
@@ -344,22 +254,34 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
       conflicts: report.conflicts,
       requests: Object.fromEntries(report.hosts.map((h) => [h.host, h.requests])),
     });
-    if (stored !== undefined) {
-      await stored.stop();
-      if (!dryRun) {
-        // After a signal the run's client aborts its requests soon: the last push gets its own.
-        const pushClient = ctx.signal.aborted ? new RegistryClient({ ...registryConfig, userAgent }) : client;
-        await stored.push(ledger, pushClient);
-        if (pushClient !== client) pushClient.close();
-        if (stored.pushFailed && report.exitCode === Exit.ok) report.exitCode = Exit.failed;
-      }
-    }
-    ledger.close();
-    client.close();
-    requestsSignal.dispose();
-    stored?.dispose();
+  } catch (err) {
+    if (fatal === undefined) log.error(`ledger: the run's row was not recorded: ${oneLine(err)}`);
   }
-  for (const line of summaryLines(report)) log.info(line);
+  if (stored !== undefined) {
+    await stored.stop();
+    if (!dryRun && fatal === undefined) {
+      // After a signal or the deadline's abort the run's client is done: the last push gets its
+      // own, bounded by what is left of the wind-down.
+      const left = wind.finishBy === undefined ? undefined : Math.max(1000, wind.finishBy - now());
+      const ownClient = ctx.signal.aborted || wind.requests.aborted || left !== undefined;
+      const pushClient = ownClient
+        ? new RegistryClient({ ...registryConfig, userAgent, ...(left === undefined ? {} : { signal: AbortSignal.timeout(left) }) })
+        : client;
+      await stored.push(ledger, pushClient);
+      if (pushClient !== client) pushClient.close();
+      if (stored.pushFailed && report.exitCode === Exit.ok) report.exitCode = Exit.failed;
+    }
+  }
+  try {
+    ledger.close();
+  } catch {
+    // Housekeeping only: what was committed is on disk; a checkpoint that fails is redone at the next open.
+  }
+  client.close();
+  wind.dispose();
+  stored?.dispose();
+  if (fatal !== undefined) log.error(fatal);
+  for (const line of summaryLines(report, maxDurationText)) log.info(line);
   const reportPath = args.string("report");
   if (reportPath !== undefined) writeReport(reportPath, report);
   const junit = junitPath(ctx.env, args.string("junit"));

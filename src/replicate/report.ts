@@ -17,6 +17,12 @@ export interface ReportInput {
   readonly transport: readonly TransportStats[];
   readonly primaries: ReadonlySet<string>;
   readonly interrupted: "SIGINT" | "SIGTERM" | undefined;
+  /** What stopped the run before every repository was gone through, if anything did. */
+  readonly stoppedBy: "deadline" | "SIGINT" | "SIGTERM" | "error" | undefined;
+  readonly repositories: number;
+  readonly repositoriesLeft: number;
+  /** The first error that ended the run (one line). */
+  readonly fatal: string | undefined;
   readonly exitCode: number;
 }
 
@@ -46,6 +52,7 @@ export function buildReport(i: ReportInput): Report {
       alreadyThere: h.alreadyThere,
       failed: h.failed,
       conflicts: h.conflicts,
+      notReached: h.notReached,
       ...(h.givenUp === undefined ? {} : { givenUp: h.givenUp }),
     };
   });
@@ -66,7 +73,12 @@ export function buildReport(i: ReportInput): Report {
     alreadyThere: t.alreadyThere,
     conflicts: t.conflicts.length,
     failed: t.failures.length,
+    notReached: t.notReached,
+    ...(i.stoppedBy === undefined ? {} : { stoppedBy: i.stoppedBy }),
+    repositories: i.repositories,
+    repositoriesLeft: i.repositoriesLeft,
     ...(i.interrupted === undefined ? {} : { interrupted: i.interrupted }),
+    ...(i.fatal === undefined ? {} : { fatal: i.fatal }),
     hosts: summaries,
     failures: t.failures,
     conflictList: t.conflicts,
@@ -77,11 +89,14 @@ export function buildReport(i: ReportInput): Report {
 }
 
 /** The end-of-run summary for stderr: a few lines a release engineer reads first. */
-export function summaryLines(r: Report): string[] {
-  const would = r.dryRun ? "would copy" : "copied";
+export function summaryLines(r: Report, maxDuration?: string): string[] {
+  // A dry run copies nothing: every count of a write says "would".
+  const copied = r.dryRun ? "would copy" : "copied";
+  const replaced = r.dryRun ? "would replace" : "replaced";
+  const notReached = r.notReached > 0 ? `, not reached ${r.notReached}` : "";
   const lines = [
     `${r.verb}: ${r.groups} groups (${r.withoutPrimary} without primary), ${r.unsigned} unsigned, ${r.missingOnPrimary} not on the primary yet`,
-    `${r.verb}: pairs checked ${r.pairsChecked}, ${would} ${r.copied}, replaced ${r.replaced}, already there ${r.alreadyThere}, conflicts ${r.conflicts}, failed ${r.failed}` +
+    `${r.verb}: pairs checked ${r.pairsChecked}, ${copied} ${r.copied}, ${replaced} ${r.replaced}, already there ${r.alreadyThere}, conflicts ${r.conflicts}, failed ${r.failed}${notReached}` +
       (r.verb === "verify" ? `, drift ${r.drift.length}` : ""),
   ];
   for (const h of r.hosts) {
@@ -91,10 +106,17 @@ export function summaryLines(r: Report): string[] {
       .join(", ");
     const paused = h.pausedMs > 0 ? `, paused ${(h.pausedMs / 1000).toFixed(1)}s` : "";
     const given = h.givenUp === undefined ? "" : `, GIVEN UP: ${h.givenUp}`;
+    const unreached = h.notReached > 0 ? `, not reached ${h.notReached}` : "";
     lines.push(
-      `${r.verb}: ${h.host} (${h.role}): ${h.requests} requests${methods === "" ? "" : ` (${methods})`}, 429s ${h.status429}${paused}, copied ${h.copied}, replaced ${h.replaced}, failed ${h.failed}, conflicts ${h.conflicts}${given}`,
+      `${r.verb}: ${h.host} (${h.role}): ${h.requests} requests${methods === "" ? "" : ` (${methods})`}, 429s ${h.status429}${paused}, ${copied} ${h.copied}, ${replaced} ${h.replaced}, failed ${h.failed}, conflicts ${h.conflicts}${unreached}${given}`,
     );
   }
+  if (r.stoppedBy === "deadline") {
+    lines.push(
+      `${r.verb}: the deadline${maxDuration === undefined ? "" : ` (--max-duration ${maxDuration})`} stopped the run: ${r.notReached} lookups not reached, ${r.repositoriesLeft} of ${r.repositories} repositories not started; the next run continues from the ledger`,
+    );
+  }
+  if (r.fatal !== undefined) lines.push(`${r.verb}: stopped by an error: ${r.fatal}`);
   lines.push(`${r.verb}: wall ${(r.wallMs / 1000).toFixed(1)}s${r.interrupted === undefined ? "" : `, interrupted by ${r.interrupted}`}, exit ${r.exitCode}`);
   return lines;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultSchedule as o, isDue, jitteredDue, pairDueAt, subjectDueAt } from "./schedule.ts";
+import { defaultSchedule as o, jitteredDue, pairDueAt, subjectDueAt } from "./schedule.ts";
 
 const H = 3600;
 
@@ -24,11 +24,5 @@ describe("schedule", () => {
     expect(subjectDueAt("unsigned", 1000, undefined, 1000, o, 0)).toBe(1000);
     expect(subjectDueAt("missing", 0, undefined, 4 * H, o, 0)).toBe(5 * H);
     expect(subjectDueAt("unsigned", 0, undefined, 400 * H, o, 0)).toBe(424 * H);
-  });
-
-  test("a forced run (--reverify-after 0s) makes everything due", () => {
-    expect(isDue(10_000, 5, o)).toBe(false);
-    expect(isDue(5, 5, o)).toBe(true);
-    expect(isDue(10_000, 5, { ...o, force: true })).toBe(true);
   });
 });

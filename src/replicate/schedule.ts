@@ -1,4 +1,5 @@
-// When each piece of knowledge in the ledger is due to be checked again. Pure: times in epoch seconds.
+// When each piece of knowledge in the ledger falls due to be checked again (whether it is due now
+// is due.ts's). Pure: times in epoch seconds.
 
 export interface ScheduleOptions {
   /** Verified pairs and a signed digest's primary state are re-read after this long. */
@@ -58,9 +59,4 @@ export function subjectDueAt(
   }
   const age = Math.max(0, checkedAt - firstSeen);
   return checkedAt + Math.min(o.unsignedRecheckMaxS, Math.floor(age / 4));
-}
-
-/** Due when its time has come; a forced run makes everything due. */
-export function isDue(dueAt: number, now: number, o: ScheduleOptions): boolean {
-  return o.force || dueAt <= now;
 }

@@ -47,6 +47,7 @@ function host(name: string, role: HostSummary["role"], over: Partial<HostSummary
     alreadyThere: 4,
     failed: 0,
     conflicts: 0,
+    notReached: 0,
     ...over,
   };
 }
@@ -72,6 +73,9 @@ function report(over: Partial<RunReport> = {}): RunReport {
     alreadyThere: 12,
     conflicts: 0,
     failed: 0,
+    notReached: 0,
+    repositories: 40,
+    repositoriesLeft: 0,
     hosts: [host("us-central1-docker.pkg.dev", "primary"), host("europe-west1-docker.pkg.dev", "mirror"), host("asia-east1-docker.pkg.dev", "mirror")],
     failures: [],
     conflictList: [],

@@ -84,6 +84,7 @@ function emptySummary(host: string, role: HostSummary["role"]): HostSummary {
     alreadyThere: 0,
     failed: 0,
     conflicts: 0,
+    notReached: 0,
   };
 }
 
@@ -128,7 +129,8 @@ function countsLine(h: HostSummary): string {
     .map(([s, n]) => `${s}: ${n}`)
     .join(", ");
   return [
-    `checked ${h.checked}, copied ${h.copied}, replaced ${h.replaced}, already there ${h.alreadyThere}, failed ${h.failed}, conflicts ${h.conflicts}`,
+    `checked ${h.checked}, copied ${h.copied}, replaced ${h.replaced}, already there ${h.alreadyThere}, failed ${h.failed}, conflicts ${h.conflicts}` +
+      (h.notReached > 0 ? `, not reached ${h.notReached}` : ""),
     `requests ${h.requests}${methods === "" ? "" : ` (${methods})`}${statuses === "" ? "" : `; statuses ${statuses}`}`,
     `retries ${h.retries}, 429s ${h.status429}, paused ${seconds(h.pausedMs)}s, token requests ${h.tokenRequests}, bytes ${h.bytes}`,
     ...(h.givenUp === undefined ? [] : [`given up: ${h.givenUp}`]),
@@ -161,13 +163,25 @@ function renderCase(c: Case, wallMs: number, maxListed: number): { xml: string; 
   return { xml: parts.join("\n"), failed };
 }
 
+/** How the run ended, when it did not go through everything: a signal or an error fails it; the deadline does not. */
 function runCase(report: RunReport): { xml: string; failed: boolean } | undefined {
-  if (report.interrupted === undefined) return undefined;
   const open = `    <testcase${attrs({ classname: "sigmirror", name: "run completed", time: seconds(report.wallMs) })}>`;
-  const failure = `      <failure${attrs({ message: `interrupted by ${report.interrupted}`, type: "interrupted" })}>${escapeText(
-    `stopped by ${report.interrupted}: pairs not reached yet were not checked`,
-  )}</failure>`;
-  return { xml: [open, failure, "    </testcase>"].join("\n"), failed: true };
+  const left = `${plural(report.notReached, "lookup", "lookups")} not reached, ${report.repositoriesLeft} of ${report.repositories} repositories not started`;
+  if (report.fatal !== undefined) {
+    const failure = `      <failure${attrs({ message: report.fatal, type: "error" })}>${escapeText(`stopped by an error: ${report.fatal}; ${left}`)}</failure>`;
+    return { xml: [open, failure, "    </testcase>"].join("\n"), failed: true };
+  }
+  if (report.interrupted !== undefined) {
+    const failure = `      <failure${attrs({ message: `interrupted by ${report.interrupted}`, type: "interrupted" })}>${escapeText(
+      `stopped by ${report.interrupted}: pairs not reached yet were not checked`,
+    )}</failure>`;
+    return { xml: [open, failure, "    </testcase>"].join("\n"), failed: true };
+  }
+  if (report.stoppedBy === "deadline") {
+    const out = `      <system-out>${escapeText(`stopped by the deadline (--max-duration): ${left}; the next run continues`)}</system-out>`;
+    return { xml: [open, out, "    </testcase>"].join("\n"), failed: false };
+  }
+  return undefined;
 }
 
 export function renderJunit(report: RunReport, opts: JunitOptions = {}): string {
@@ -191,6 +205,8 @@ export function renderJunit(report: RunReport, opts: JunitOptions = {}): string 
     alreadyThere: report.alreadyThere,
     conflicts: report.conflicts,
     failed: report.failed,
+    notReached: report.notReached,
+    ...(report.stoppedBy === undefined ? {} : { stoppedBy: report.stoppedBy }),
     ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
   };
   const lines = [

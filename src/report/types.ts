@@ -26,6 +26,8 @@ export interface HostSummary {
   alreadyThere: number;
   failed: number;
   conflicts: number;
+  /** Lookups the run stopped before: the deadline or a signal came first (the host answered others). */
+  notReached: number;
   /** Why the host was given up for the rest of the run, when it was. */
   givenUp?: string;
 }
@@ -58,7 +60,16 @@ export interface RunReport {
   alreadyThere: number;
   conflicts: number;
   failed: number;
+  /** Pairs (and primary reads) the run stopped before; see `stoppedBy`. */
+  notReached: number;
+  /** What stopped the run before it went through every repository. */
+  stoppedBy?: "deadline" | "SIGINT" | "SIGTERM" | "error";
+  /** Repositories not started when the run stopped, of `repositories`. */
+  repositoriesLeft: number;
+  repositories: number;
   interrupted?: "SIGINT" | "SIGTERM";
+  /** The error that ended the run early (a ledger that could not be written, say): the first one. */
+  fatal?: string;
   hosts: HostSummary[];
   failures: PairProblem[];
   conflictList: PairProblem[];

@@ -1,8 +1,9 @@
 import { formatOptions, type Verb } from "./verb.ts";
 
 export const exitCodesText = `Exit codes:
-  0    done, nothing wrong
-  1    the run finished, but some pair failed, a conflict remains, or drift was found
+  0    done, nothing wrong (also a run its --max-duration cut short: pairs left are "not reached")
+  1    the run finished, but some pair failed, a host never answered, a conflict remains, drift
+       was found, or an error (a ledger that cannot be written) stopped it
   2    usage or input error (bad flag, manifest, or ledger): nothing was sent to any registry
   130  interrupted by SIGINT (in-flight work finished and committed first)
   143  interrupted by SIGTERM (likewise)`;

@@ -29,7 +29,9 @@ const engineDescription =
   "The ledger remembers verified pairs, so a run where nothing is due sends no request at all.\n" +
   "A mirror's tag at another digest is replaced only when the primary's manifest holds every signature\n" +
   "layer the mirror's holds (re-signing appends); otherwise it is a conflict, reported, never overwritten.\n" +
-  "Nothing on a mirror is ever deleted.\n\n" +
+  "Nothing on a mirror is ever deleted, and no tag is written without reading it on that mirror first.\n" +
+  "--max-duration D ends the run by D + --wind-down (30s): pairs left are 'not reached' (exit 0); a mirror\n" +
+  "that never answered is failed (exit 1).\n\n" +
   credentialsHelp.trimEnd();
 
 export const replicateVerb: Verb = {
@@ -54,7 +56,9 @@ export const verifyVerb: Verb = {
   usage: "sigmirror verify (--thin-manifest-dir DIR | --manifest FILE)... --primary HOST [--ledger state.db] [flags]",
   description:
     "Checks every pair against the registries, whatever the ledger says is due, and lists each missing,\n" +
-    "stale or conflicting one on stderr. Writes to no registry and no ledger. Exit 1 if there is any.",
+    "stale or conflicting one on stderr, in replicate's words: a mirror's tag at another digest is stale when\n" +
+    "the primary's manifest supersedes it (replicate would replace it) and a conflict when it holds signatures\n" +
+    "the primary lacks (replicate keeps it). Writes to no registry and no ledger. Exit 1 if there is any.",
   options: { ...manifestOptions, ...primaryOptions, ...ledgerOptions, ...verifyOnlyOptions, ...scopeOptions, ...registryOptions },
   run: async (args, ctx) => (await import("./replicate.ts")).verify(args, ctx),
 };

@@ -15,11 +15,16 @@ export interface FaultRule {
   stallBody?: { p: number; afterBytes?: number };
   latencyMs?: number | { min: number; max: number };
   flipByte?: { p: number };
+  /**
+   * Answer every matching request with this instead of the upstream's answer (a registry that
+   * lies: a tag list answering 404 or `{"tags": null}`). Draws nothing: the other rules' draws stay.
+   */
+  respond?: { status: number; body: string };
   /** `path` is the request target as sent: path plus query. Default: every request. */
   match?: (req: { method: string; path: string }) => boolean;
 }
 
-export type FaultName = "status429" | "status5xx" | "reset" | "stallBody" | "flipByte" | "upstream-error";
+export type FaultName = "status429" | "status5xx" | "reset" | "stallBody" | "flipByte" | "respond" | "upstream-error";
 
 export interface ProxyRequestRecord {
   readonly method: string;
@@ -114,7 +119,8 @@ type Fault =
   | { kind: "status5xx"; status: number; retryAfter?: number }
   | { kind: "reset" }
   | { kind: "stallBody"; afterBytes?: number }
-  | { kind: "flipByte"; at: number };
+  | { kind: "flipByte"; at: number }
+  | { kind: "respond"; status: number; body: string };
 
 interface Decision {
   fault?: Fault;
@@ -151,6 +157,10 @@ function decide(rules: readonly FaultRule[], random: () => number, req: { method
     if (typeof l === "number") latencyMs += l;
     else if (l !== undefined) latencyMs += l.min + dLatency * (l.max - l.min);
     if (fault !== undefined) continue;
+    if (rule.respond !== undefined) {
+      fault = { kind: "respond", ...rule.respond };
+      continue;
+    }
     const r429 = rule.status429;
     const r5xx = rule.status5xx;
     if (r429 !== undefined && d429 < r429.p) {
@@ -577,6 +587,21 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       rec.fault = f.kind;
       rec.respondedAt = sentAt;
       await conn.write(Buffer.concat([serializeHead(out, close), out.body]));
+      return !close;
+    }
+
+    if (f?.kind === "respond") {
+      const canned: Outgoing = {
+        status: f.status,
+        statusText: "",
+        headers: [["Content-Type", "application/json"], ["Date", new Date().toUTCString()]],
+        body: Buffer.from(f.body),
+        bodyless: head.method === "HEAD",
+      };
+      rec.status = f.status;
+      rec.fault = "respond";
+      rec.respondedAt = now();
+      await conn.write(canned.bodyless ? serializeHead(canned, close) : Buffer.concat([serializeHead(canned, close), canned.body]));
       return !close;
     }
 

@@ -154,8 +154,10 @@ export interface HostReport {
   readonly byMethod: Record<string, number>;
   readonly copied: number;
   readonly replaced: number;
+  readonly alreadyThere: number;
   readonly failed: number;
   readonly conflicts: number;
+  readonly notReached: number;
   readonly givenUp?: string;
   readonly status429: number;
   readonly retries: number;
@@ -180,6 +182,12 @@ export interface ReportJson {
   readonly alreadyThere: number;
   readonly conflicts: number;
   readonly failed: number;
+  readonly notReached: number;
+  readonly stoppedBy?: string;
+  readonly repositories: number;
+  readonly repositoriesLeft: number;
+  readonly fatal?: string;
+  readonly wallMs: number;
   readonly interrupted?: string;
   readonly hosts: HostReport[];
   readonly failures: ReportProblem[];

@@ -54,6 +54,9 @@ describe("--dry-run and the run lock", () => {
     expect((r.err.match(/sigmirror: would copy /g) ?? []).length).toBe(pairs);
     expect(r.err).toContain(`would copy ${pairs},`);
     expect(r.err).not.toMatch(/sigmirror: copied /);
+    // The summary's every count of a write says "would", per host too.
+    expect(r.err).not.toMatch(/, (copied|replaced) \d/);
+    expect(r.err).toMatch(/\(mirror\): .*would copy \d+, would replace 0/);
     const counts = await s.requests();
     expect(counts[s.primary.host]).toBeGreaterThan(0);
     for (const m of s.mirrors) expect(counts[m.host]).toBeGreaterThan(0);

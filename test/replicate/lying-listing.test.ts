@@ -57,4 +57,16 @@ describe("a tag listing that lies", () => {
       await proxy?.stop();
     }
   }, 60_000);
+
+  test("verify calls the foreign signature a conflict too, as replicate does, and counts it in conflicts", async () => {
+    const reportFile = join(s.dir, "verify.json");
+    const r = await sigmirror(["verify", "--thin-manifest-dir", s.thinDir, "--primary", s.primary.host, "--report", reportFile]);
+    expect(r.code).toBe(1);
+    const report = readReport(reportFile);
+    expect(report.conflicts).toBe(1);
+    expect(report.conflictList[0]?.tag).toBe(tag);
+    expect(report.drift.filter((d) => d.tag === tag)).toEqual([]);
+    expect(r.err).toContain(`conflict: ${mirror.host}/${repository}:${tag}`);
+    expect(r.err).not.toContain("stale");
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
 import { StoredLedger } from "./ledger-ref.ts";
 import { registryConfigFromArgs } from "./registry-options.ts";
+import { testClockOffsetMs } from "./test-clock.ts";
 import type { RunContext } from "./verb.ts";
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -227,6 +228,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   const { ctx, log } = loggingContext(plainCtx, format);
   // Everything that can be wrong with the input is found before anything is sent or opened.
   const { groups, withoutPrimary, primaries, scope } = planRun(args, ctx);
+  testClockOffsetMs(ctx.env); // input check: SIGMIRROR_TEST_CLOCK_OFFSET well-formed and at most 365d
   const suffixes = parseSuffixes(args);
   const sched = schedule(args);
   const now = clock(ctx);

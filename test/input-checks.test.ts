@@ -1,0 +1,62 @@
+// Bad input is refused before the first request: one line naming it, exit 2, and the registries
+// the manifests point at (servers that count every request) see nothing.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sigmirror, type CliResult } from "./lib/cli.ts";
+import { startCountingServer, type CountingServer } from "./lib/counting-server.ts";
+import { writeThinManifests } from "./lib/scenario.ts";
+
+const digest = `sha256:${"a".repeat(64)}`;
+
+let primary: CountingServer;
+let mirror: CountingServer;
+let dir: string;
+let thinDir: string;
+
+beforeAll(() => {
+  primary = startCountingServer();
+  mirror = startCountingServer();
+  dir = mkdtempSync(join(tmpdir(), "sigmirror-inputs-"));
+  thinDir = join(dir, "thin");
+  writeThinManifests(thinDir, [primary.host, mirror.host], [{ name: "app", digest, tag: "v1" }]);
+});
+
+afterAll(async () => {
+  await primary.stop();
+  await mirror.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function requests(): number {
+  return primary.requests() + mirror.requests();
+}
+
+/** `verb` on the counting servers' manifests, stateless. */
+function run(verb: "replicate" | "verify", extra: readonly string[], env: Record<string, string> = {}, manifests = thinDir): Promise<CliResult> {
+  const ledger = verb === "replicate" ? ["--no-ledger"] : [];
+  return sigmirror([verb, "--thin-manifest-dir", manifests, "--primary", primary.host, ...ledger, ...extra], { env });
+}
+
+/** Exit 2, one stderr line, no request: returns the line. */
+async function refusedBeforeAnyRequest(r: Promise<CliResult>): Promise<string> {
+  const before = requests();
+  const { code, err } = await r;
+  expect({ requests: requests() - before, code }).toEqual({ requests: 0, code: 2 });
+  const lines = err.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? "";
+}
+
+describe("durations", () => {
+  test("--reverify-after over 365d is exit 2 before any request, naming the flag and the bound", async () => {
+    const line = await refusedBeforeAnyRequest(run("replicate", ["--reverify-after", "99999999999999999999h"]));
+    expect(line).toContain('replicate: --reverify-after: expected a duration of at most 365d (got "99999999999999999999h")');
+  });
+
+  test("SIGMIRROR_TEST_CLOCK_OFFSET over 365d is exit 2 before any request, naming it and the bound", async () => {
+    const line = await refusedBeforeAnyRequest(run("verify", [], { SIGMIRROR_TEST_CLOCK_OFFSET: "366d" }));
+    expect(line).toContain('SIGMIRROR_TEST_CLOCK_OFFSET: expected a duration of at most 365d (got "366d")');
+  });
+});

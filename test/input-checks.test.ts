@@ -1,7 +1,7 @@
 // Bad input is refused before the first request: one line naming it, exit 2, and the registries
 // the manifests point at (servers that count every request) see nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sigmirror, type CliResult } from "./lib/cli.ts";
@@ -36,7 +36,17 @@ function requests(): number {
 /** `verb` on the counting servers' manifests, stateless. */
 function run(verb: "replicate" | "verify", extra: readonly string[], env: Record<string, string> = {}, manifests = thinDir): Promise<CliResult> {
   const ledger = verb === "replicate" ? ["--no-ledger"] : [];
-  return sigmirror([verb, "--thin-manifest-dir", manifests, "--primary", primary.host, ...ledger, ...extra], { env });
+  return sigmirror([verb, "--thin-manifest-dir", manifests, "--primary", primary.host, ...ledger, ...extra], { env, timeoutMs: 20_000 });
+}
+
+/** The counting servers' thin layout in its own directory, its images.yaml replaced by `make`. */
+function layoutWithImages(name: string, make: (imagesYaml: string) => void): { dir: string; imagesYaml: string } {
+  const layout = join(dir, name);
+  writeThinManifests(layout, [primary.host, mirror.host], [{ name: "app", digest, tag: "v1" }]);
+  const imagesYaml = join(layout, "images", "demo", "images.yaml");
+  rmSync(imagesYaml);
+  make(imagesYaml);
+  return { dir: layout, imagesYaml };
 }
 
 /** Exit 2, one stderr line, no request: returns the line. */
@@ -58,5 +68,26 @@ describe("durations", () => {
   test("SIGMIRROR_TEST_CLOCK_OFFSET over 365d is exit 2 before any request, naming it and the bound", async () => {
     const line = await refusedBeforeAnyRequest(run("verify", [], { SIGMIRROR_TEST_CLOCK_OFFSET: "366d" }));
     expect(line).toContain('SIGMIRROR_TEST_CLOCK_OFFSET: expected a duration of at most 365d (got "366d")');
+  });
+});
+
+describe("manifest files", () => {
+  test("a FIFO as images.yaml is exit 2 at once, naming it, before any request", async () => {
+    const { dir: layout, imagesYaml } = layoutWithImages("fifo", (path) => {
+      expect(Bun.spawnSync(["mkfifo", path]).exitCode).toBe(0);
+    });
+    const started = Date.now();
+    const line = await refusedBeforeAnyRequest(run("replicate", [], {}, layout));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(line).toStartWith(`sigmirror: ${imagesYaml}: cannot read: not a regular file (a FIFO)`);
+  });
+
+  test("a sparse images.yaml over 64 MiB is exit 2, naming it and the cap, before any request", async () => {
+    const { dir: layout, imagesYaml } = layoutWithImages("sparse", (path) => {
+      writeFileSync(path, "");
+      truncateSync(path, 100 * 1024 * 1024);
+    });
+    const line = await refusedBeforeAnyRequest(run("verify", [], {}, layout));
+    expect(line).toStartWith(`sigmirror: ${imagesYaml}: cannot read: 104857600 bytes, more than a manifest file may hold (64 MiB)`);
   });
 });

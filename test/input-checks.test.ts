@@ -1,7 +1,7 @@
 // Bad input is refused before the first request: one line naming it, exit 2, and the registries
 // the manifests point at (servers that count every request) see nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sigmirror, type CliResult } from "./lib/cli.ts";
@@ -89,5 +89,42 @@ describe("manifest files", () => {
     });
     const line = await refusedBeforeAnyRequest(run("verify", [], {}, layout));
     expect(line).toStartWith(`sigmirror: ${imagesYaml}: cannot read: 104857600 bytes, more than a manifest file may hold (64 MiB)`);
+  });
+});
+
+describe("--report and --junit: one rule, applied before any request", () => {
+  test("--report under a regular file (its directory cannot be made) is exit 2 naming flag and path", async () => {
+    const blocker = join(dir, "report-blocker");
+    writeFileSync(blocker, "not a directory\n");
+    const path = join(blocker, "sub", "r.json");
+    const line = await refusedBeforeAnyRequest(run("replicate", ["--report", path]));
+    expect(line).toStartWith(`sigmirror: replicate: --report: ${path}: cannot create its directory ${join(blocker, "sub")} (${blocker} is not a directory)`);
+  });
+
+  test("--report naming a directory is exit 2, and no temporary file is left beside it", async () => {
+    const parent = join(dir, "report-parent");
+    const target = join(parent, "is-a-dir");
+    mkdirSync(target, { recursive: true });
+    const line = await refusedBeforeAnyRequest(run("verify", ["--report", target]));
+    expect(line).toStartWith(`sigmirror: verify: --report: ${target}: is a directory, expected a file`);
+    expect(readdirSync(parent)).toEqual(["is-a-dir"]);
+  });
+
+  test("$ARTIFACTS under a regular file is exit 2 naming --junit and the default path", async () => {
+    const blocker = join(dir, "artifacts-blocker");
+    writeFileSync(blocker, "not a directory\n");
+    const artifacts = join(blocker, "artifacts");
+    const line = await refusedBeforeAnyRequest(run("replicate", [], { ARTIFACTS: artifacts }));
+    expect(line).toStartWith(`sigmirror: replicate: --junit ($ARTIFACTS/junit_sigmirror.xml): ${join(artifacts, "junit_sigmirror.xml")}: cannot create its directory ${artifacts} (${blocker} is not a directory)`);
+  });
+
+  test("--report and --junit into missing directories: both created, both written", async () => {
+    const report = join(dir, "new-report", "deep", "r.json");
+    const junit = join(dir, "new-junit", "deep", "j.xml");
+    const r = await run("replicate", ["--report", report, "--junit", junit]);
+    expect(r.err).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect({ report: existsSync(report), junit: existsSync(junit) }).toEqual({ report: true, junit: true });
+    expect(readdirSync(join(dir, "new-report", "deep"))).toEqual(["r.json"]);
   });
 });

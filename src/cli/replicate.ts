@@ -18,6 +18,7 @@ import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
+import { prepareOutputs } from "./output-path.ts";
 import { StoredLedger } from "./ledger-ref.ts";
 import { registryConfigFromArgs } from "./registry-options.ts";
 import { testClockOffsetMs } from "./test-clock.ts";
@@ -248,6 +249,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw new UsageError(`${verb}: --no-ledger excludes --ledger and --ledger-ref`, verb);
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
+  prepareOutputs(verb, args, ctx.env); // input check: --report and --junit directories made, writable
   collectGarbage();
   const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
   const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });

@@ -128,3 +128,32 @@ describe("--report and --junit: one rule, applied before any request", () => {
     expect(readdirSync(join(dir, "new-report", "deep"))).toEqual(["r.json"]);
   });
 });
+
+describe("credential helpers named in the Docker config", () => {
+  function config(name: string, doc: unknown): string {
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(doc));
+    return path;
+  }
+  // PATH as the job has it, without any docker-credential-nosuch.
+  const env = { PATH: "/usr/bin:/bin" };
+
+  test("credHelpers naming a missing helper for the primary: exit 2 before any request, naming helper and host", async () => {
+    const cfg = config("cred-helpers", { credHelpers: { [primary.host]: "nosuch" } });
+    const line = await refusedBeforeAnyRequest(run("replicate", ["--registry-config", cfg], env));
+    expect(line).toStartWith(`sigmirror: replicate: docker-credential-nosuch not found on PATH (credHelpers in ${cfg}), needed for ${primary.host}`);
+  });
+
+  test("credsStore naming a missing helper: exit 2 before any request, naming helper and every host", async () => {
+    const cfg = config("creds-store", { credsStore: "nosuch" });
+    const line = await refusedBeforeAnyRequest(run("verify", ["--registry-config", cfg], env));
+    expect(line).toStartWith(`sigmirror: verify: docker-credential-nosuch not found on PATH (credsStore in ${cfg}), needed for ${primary.host}, ${mirror.host}`);
+  });
+
+  test("a missing helper for a host the run does not touch is no error", async () => {
+    const cfg = config("other-host", { credHelpers: { "elsewhere.example": "nosuch" } });
+    const r = await run("replicate", ["--registry-config", cfg], env);
+    expect(r.err).not.toContain("nosuch");
+    expect(r.code).toBe(0);
+  });
+});

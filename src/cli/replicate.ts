@@ -16,6 +16,7 @@ import { junitPath, writeJunit } from "../report/junit.ts";
 import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, parseDuration, type ParsedArgs } from "./args.ts";
+import { checkCredentialHelpers, runHosts } from "./credential-helpers.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
 import { prepareOutputs } from "./output-path.ts";
@@ -250,6 +251,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
   prepareOutputs(verb, args, ctx.env); // input check: --report and --junit directories made, writable
+  checkCredentialHelpers(verb, registryConfig.credentials, runHosts(groups, ledgerRef)); // input check: helpers on PATH
   collectGarbage();
   const requestsSignal = afterGrace(ctx.signal, interruptGraceMs);
   const client = new RegistryClient({ ...registryConfig, userAgent, signal: requestsSignal.signal });

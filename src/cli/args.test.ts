@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parse, parseDuration, parseInteger, parsePositive, splitHostValue, durationOption, integerOption } from "./args.ts";
+import { parse, parseDuration, parseInteger, parsePositive, splitHostValue, durationOption, integerOption, durationExpected } from "./args.ts";
 import { UsageError } from "./exit.ts";
 
 describe("parseDuration", () => {
@@ -15,6 +15,31 @@ describe("parseDuration", () => {
   test("rejects bare numbers, signs, junk and empty", () => {
     for (const bad of ["", "10", "-1s", "1x", "s", "1h 30m", "1.s", "1e3s"]) expect(parseDuration(bad)).toBeUndefined();
   });
+  // 365d is the longest duration any flag takes: a typo of many digits must not be stored as 5e21 ms.
+  const bounds: [string, number | undefined][] = [
+    ["365d", 31_536_000_000],
+    ["8760h", 31_536_000_000],
+    ["364d23h59m59s999ms", 31_535_999_999],
+    ["365d1ms", undefined],
+    ["366d", undefined],
+    ["8761h", undefined],
+    ["99999999999999999999h", undefined],
+    [`${"9".repeat(400)}s`, undefined],
+  ];
+  for (const [text, want] of bounds) {
+    test(`${text.length > 24 ? `${text.slice(0, 20)}...` : text} is ${want === undefined ? "refused" : `${want} ms`}`, () => {
+      expect(parseDuration(text)).toBe(want);
+    });
+  }
+  const expectations: [string, string][] = [
+    ["soon", "a duration such as 30m"],
+    ["", "a duration such as 30m"],
+    ["366d", "a duration of at most 365d"],
+    ["99999999999999999999h", "a duration of at most 365d"],
+  ];
+  for (const [text, want] of expectations) {
+    test(`durationExpected(${JSON.stringify(text)}) says ${want}`, () => expect(durationExpected(text, "30m")).toBe(want));
+  }
 });
 
 describe("numbers and HOST=VALUE", () => {
@@ -45,6 +70,12 @@ describe("option helpers name the flag", () => {
       new UsageError('replicate: --every: expected a duration such as 30s, 15m, 2h or 1h30m (got "soon")'),
     );
     expect(durationOption(parse("replicate", [], options, false), "every", "1h")).toBe(3_600_000);
+  });
+  test("a duration over the bound", () => {
+    const args = parse("replicate", ["--every", "99999999999999999999h"], options, false);
+    expect(() => durationOption(args, "every", "1h")).toThrow(
+      new UsageError('replicate: --every: expected a duration of at most 365d (got "99999999999999999999h")'),
+    );
   });
   test("a bad number", () => {
     const args = parse("replicate", ["--n=-3"], options, false);

@@ -107,14 +107,30 @@ function translateParseError(verb: string, err: NodeParseError, options: OptionS
 
 const durationUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `90s`, `2h30m`, `500ms`, `0s` into milliseconds; undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
+/** The longest duration any flag (or SIGMIRROR_TEST_CLOCK_OFFSET) takes: a year is more than any schedule needs. */
+export const maxDurationText = "365d";
+export const maxDurationMs = 365 * 86_400_000;
+
+/** The duration's milliseconds, unbounded; undefined when malformed. */
+function durationMs(text: string): number | undefined {
   if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(text)) return undefined;
   let total = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
     total += Number(m[1]) * (durationUnits[m[2] ?? ""] ?? Number.NaN);
   }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+  return Number.isFinite(total) ? Math.round(total) : Number.POSITIVE_INFINITY;
+}
+
+/** Parses `90s`, `2h30m`, `500ms`, `0s` into milliseconds; undefined when malformed or over `maxDurationText`. */
+export function parseDuration(text: string): number | undefined {
+  const ms = durationMs(text);
+  return ms !== undefined && ms <= maxDurationMs ? ms : undefined;
+}
+
+/** What a refused duration should have been, for its error line; `example` as in "a duration such as 30m". */
+export function durationExpected(text: string, example: string): string {
+  const ms = durationMs(text);
+  return ms !== undefined && ms > maxDurationMs ? `a duration of at most ${maxDurationText}` : `a duration such as ${example}`;
 }
 
 /** A whole number in [min, max]; undefined when malformed or out of range. */
@@ -141,7 +157,7 @@ export function splitHostValue(text: string): { host: string; value: string } | 
 export function durationOption(args: ParsedArgs, name: string, fallback: string): number {
   const text = args.string(name) ?? fallback;
   const ms = parseDuration(text);
-  if (ms === undefined) throw args.bad(name, "a duration such as 30s, 15m, 2h or 1h30m", text);
+  if (ms === undefined) throw args.bad(name, durationExpected(text, "30s, 15m, 2h or 1h30m"), text);
   return ms;
 }
 

@@ -4,7 +4,7 @@ import type { OptionSpecs, ParsedArgs } from "./args.ts";
 import { parseInteger, parsePositive, splitHostValue } from "./args.ts";
 import { UsageError } from "./exit.ts";
 import type { RegistryConfig } from "../registry/config.ts";
-import { createCredentialProvider, CredentialError } from "../registry/credentials/index.ts";
+import { createCredentialProvider, CredentialError, type CredentialProviderWithExtras } from "../registry/credentials/index.ts";
 import { userAgent } from "../version.ts";
 
 /**
@@ -102,7 +102,10 @@ function caFileOf(args: ParsedArgs, raw: string, path: string): string {
 }
 
 /** Everything the registry client needs from the flags and environment; UsageError (exit 2) naming the flag otherwise. */
-export function registryConfigFromArgs(args: ParsedArgs, env: Readonly<Record<string, string | undefined>>): RegistryConfig {
+export function registryConfigFromArgs(
+  args: ParsedArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): RegistryConfig & { readonly credentials: CredentialProviderWithExtras } {
   const rateText = args.string("rate-default");
   const rateDefault = rateText === undefined ? defaultRate : rateOf(rateText);
   if (rateDefault === undefined) throw args.bad("rate-default", `requests per second between ${minRate} and ${maxRate}`, rateText);

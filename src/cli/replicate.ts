@@ -1,5 +1,4 @@
 // `sigmirror replicate` and `sigmirror verify`: manifests -> plan -> registry checks -> copies -> ledger -> report.
-import { renameSync, writeFileSync } from "node:fs";
 import { SUFFIXES, type Suffix } from "../cosign/tags.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/open.ts";
@@ -11,12 +10,15 @@ import { RegistryError } from "../registry/error.ts";
 import { Engine, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
+import { writeFileAtomic } from "../report/atomic-write.ts";
 import { junitPath, writeJunit } from "../report/junit.ts";
 import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, type ParsedArgs } from "./args.ts";
+import { checkCredentialHelpers, runHosts } from "./credential-helpers.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { loadPlanFromArgs } from "./manifests.ts";
+import { prepareOutputs } from "./output-path.ts";
 import { StoredLedger } from "./ledger-ref.ts";
 import { registryConfigFromArgs } from "./registry-options.ts";
 import { runClock } from "./run-clock.ts";
@@ -83,9 +85,7 @@ function schedule(args: ParsedArgs): ScheduleOptions {
 
 /** Written beside FILE, then renamed: a reader never sees half a report. */
 function writeReport(path: string, report: Report): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 export async function replicate(args: ParsedArgs, ctx: RunContext): Promise<number> {
@@ -147,6 +147,8 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw new UsageError(`${verb}: --no-ledger excludes --ledger and --ledger-ref`, verb);
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
+  prepareOutputs(verb, args, ctx.env); // input check: --report and --junit directories made, writable
+  checkCredentialHelpers(verb, registryConfig.credentials, runHosts(groups, ledgerRef)); // input check: helpers on PATH
   collectGarbage();
   // The deadline counts from here: the stored ledger's pull is part of the run's time.
   const startedAt = now();

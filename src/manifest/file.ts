@@ -1,6 +1,7 @@
 import type { Problem, YamlStep } from "./problem.ts";
 import { FileAbandoned, FileReport } from "./report.ts";
-import { parseYaml, readText } from "./yaml.ts";
+import { readText } from "./text-file.ts";
+import { parseYaml } from "./yaml.ts";
 
 export interface FileCheck<T> {
   readonly file: string;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadManifests } from "./load.ts";
@@ -201,4 +201,62 @@ describe("shared images.yaml", () => {
     expect(result.warnings[0]?.line).toBe(4);
     expect(result.sources.map((s) => s.images[0]?.digests.size)).toEqual([1, 1]);
   });
+});
+
+describe("files that are not regular files, or too large, are refused without reading them", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "sigmirror-load-special-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A thin layout whose images.yaml (or manifest) is made by `make`. */
+  function layout(name: string, which: "images" | "manifest", make: (path: string) => void): { dir: string; file: string } {
+    const dir = join(tmp, name);
+    mkdirSync(join(dir, "manifests", "p"), { recursive: true });
+    mkdirSync(join(dir, "images", "p"), { recursive: true });
+    const manifest = join(dir, "manifests", "p", "promoter-manifest.yaml");
+    const images = join(dir, "images", "p", "images.yaml");
+    if (which === "images") writeFileSync(manifest, "registries:\n- name: s.example/p\n  src: true\n- name: r.example/p\n");
+    else writeFileSync(images, "[]\n");
+    const file = which === "images" ? images : manifest;
+    make(file);
+    return { dir, file };
+  }
+  const fifo = (path: string) => {
+    const r = Bun.spawnSync(["mkfifo", path]);
+    if (r.exitCode !== 0) throw new Error(`mkfifo ${path}: ${r.stderr.toString()}`);
+  };
+  const sparse = (bytes: number) => (path: string) => {
+    writeFileSync(path, "");
+    truncateSync(path, bytes);
+  };
+
+  const cases: [string, "images" | "manifest", (path: string) => void, RegExp][] = [
+    ["images.yaml a FIFO", "images", fifo, /^cannot read: not a regular file \(a FIFO\) \(the images of .*promoter-manifest\.yaml\)$/],
+    ["promoter-manifest.yaml a FIFO", "manifest", fifo, /^cannot read: not a regular file \(a FIFO\)$/],
+    ["images.yaml of 64 MiB + 1 byte (sparse)", "images", sparse(64 * 1024 * 1024 + 1), /^cannot read: 67108865 bytes, more than a manifest file may hold \(64 MiB\)/],
+  ];
+  for (const [name, which, make, message] of cases) {
+    test(`thin: ${name}`, () => {
+      const { dir, file } = layout(name.replace(/[^a-z0-9]+/gi, "-"), which, make);
+      const problem = onlyError(load([dir]));
+      expect(problem.file).toBe(file);
+      expect(problem.message).toMatch(message);
+    });
+  }
+
+  test("thin: images.yaml of exactly 64 MiB is read (the cap is inclusive)", () => {
+    const { dir } = layout("at-the-cap", "images", (path) => writeFileSync(path, `[]${" ".repeat(64 * 1024 * 1024 - 3)}\n`));
+    expect(load([dir]).errors).toEqual([]);
+  });
+
+  const devices: [string, RegExp][] = [
+    ["/dev/zero", /^cannot read: not a regular file \(a character device\)$/],
+    ["/dev/null", /^cannot read: not a regular file \(a character device\)$/],
+  ];
+  for (const [file, message] of devices) {
+    test(`--manifest ${file}`, () => {
+      const problem = onlyError(load([], [file]));
+      expect(problem.file).toBe(file);
+      expect(problem.message).toMatch(message);
+    });
+  }
 });

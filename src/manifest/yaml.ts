@@ -1,41 +1,9 @@
-import { readFileSync } from "node:fs";
 import { FAILSAFE_SCHEMA, loadAll, YAMLException } from "js-yaml";
 
 /** What went wrong reading or parsing one file: already worded for the user. */
 export interface FileFault {
   readonly line?: number;
   readonly message: string;
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The file's text, or why it cannot be had (missing, a directory, not UTF-8). */
-export function readText(path: string): string | FileFault {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    return { message: readFault(err) };
-  }
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return { message: "cannot read: not UTF-8 text" };
-  }
-}
-
-function readFault(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return "cannot read: no such file";
-    case "EISDIR":
-      return "cannot read: is a directory, expected a file";
-    case "EACCES":
-      return "cannot read: permission denied";
-    default:
-      return `cannot read: ${code ?? (err instanceof Error ? err.message : String(err))}`;
-  }
 }
 
 /** The parsed document, `undefined` for a file with no document (empty, or comments only). */

@@ -1,7 +1,7 @@
 // The JUnit file is checked by a real XML parser (xmllint, Debian libxml2-utils), not by our own.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { escapeAttribute, escapeText, junitPath, renderJunit, writeJunit } from "./junit.ts";
@@ -231,4 +231,11 @@ test("writeJunit creates the directory and leaves no temporary file", () => {
   writeJunit(path, report());
   expect(readFileSync(path, "utf8")).toStartWith('<?xml version="1.0" encoding="UTF-8"?>');
   expect(execFileSync("ls", [join(dir, "artifacts", "deep")], { encoding: "utf8" }).trim()).toBe("junit_sigmirror.xml");
+});
+
+test("writeJunit that cannot rename (the path is a directory) throws and leaves no temporary file", () => {
+  const parent = join(dir, "rename-fails");
+  mkdirSync(join(parent, "junit.xml"), { recursive: true });
+  expect(() => writeJunit(join(parent, "junit.xml"), report())).toThrow();
+  expect(readdirSync(parent)).toEqual(["junit.xml"]);
 });

@@ -1,8 +1,9 @@
 // The run as JUnit XML, for Prow's artifacts and testgrid: one test case per mirror host (named by
 // the host, so a testgrid row shows which region is behind) and one for the primary's reads.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { redact } from "../log/redact.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
 import type { HostSummary, PairProblem, RunReport } from "./types.ts";
 
 export interface JunitOptions {
@@ -227,7 +228,5 @@ export function renderJunit(report: RunReport, opts: JunitOptions = {}): string 
 /** Writes the file whole or not at all (a reader never sees half a file); creates its directory. */
 export function writeJunit(path: string, report: RunReport, opts: JunitOptions = {}): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, renderJunit(report, opts), "utf8");
-  renameSync(tmp, path);
+  writeFileAtomic(path, renderJunit(report, opts));
 }

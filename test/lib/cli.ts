@@ -21,10 +21,12 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 export async function sigmirror(
   args: readonly string[],
-  options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
+  options: { env?: Record<string, string>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   const proc = Bun.spawn([process.execPath, mainTs, ...args], {
     cwd: options.cwd ?? repoRoot,
+    // Killed (SIGTERM) after timeoutMs: a test of "does not hang" fails instead of hanging.
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     env: cleanEnv(options.env),
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",

@@ -32,6 +32,18 @@ export const emptyDockerConfig: DockerConfig = { file: undefined, auths: new Map
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The helper that serves `host` (normalised), as docker picks it: the host's credHelpers entry,
+ * else none when auths has the host, else credsStore. `origin` names the config's field and file.
+ */
+export function helperFor(docker: DockerConfig, host: string): { readonly name: string; readonly origin: string } | undefined {
+  const configName = docker.file ?? "Docker config";
+  const own = docker.credHelpers.get(host);
+  if (own !== undefined) return { name: own, origin: `credHelpers in ${configName}` };
+  if (docker.auths.has(host) || docker.credsStore === undefined) return undefined;
+  return { name: docker.credsStore, origin: `credsStore in ${configName}` };
+}
+
 /** `--registry-config FILE`, else `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`. */
 export function dockerConfigLocation(env: Env, explicitFile?: string): { readonly path: string; readonly explicit: boolean } | undefined {
   if (explicitFile !== undefined) return { path: explicitFile, explicit: true };

@@ -1,16 +1,18 @@
 // Registry credentials per host: Docker's config (inline or a credential helper), then a Google
 // access token for Google hosts, then anonymous. See `credentialsHelp` for the user's view.
 import { getFromHelper, type HelperCredential } from "./cred-helper.ts";
-import { loadDockerConfig, type DockerConfig } from "./docker-config.ts";
+import { helperFor, loadDockerConfig, type DockerConfig } from "./docker-config.ts";
 import { CredentialError } from "./error.ts";
 import { loadGoogleKey, type GoogleKey } from "./google-key.ts";
 import { authorizedUserToken, metadataToken, serviceAccountToken, type AccessToken, type FetchLike, type TokenDeps } from "./google-token.ts";
 import { helperServerUrl, isGoogleHost, normalizeHost } from "./hosts.ts";
+import { missingHelpers, type MissingHelper } from "./missing-helpers.ts";
 import { Refreshing, type Expiring } from "./refreshing.ts";
 
 export { CredentialError } from "./error.ts";
 export { credentialsHelp } from "./help.ts";
 export { isGoogleHost, normalizeHost } from "./hosts.ts";
+export type { MissingHelper } from "./missing-helpers.ts";
 
 /** What to send as Basic to the registry or to its token realm. */
 export interface Credential {
@@ -56,6 +58,8 @@ export interface CredentialProviderWithExtras extends CredentialProvider {
   forget(host: string): void;
   /** Which source serves host, or why none does; never secret. */
   explain(host: string): Promise<string>;
+  /** The credential helpers these hosts would run that are not on PATH (looked up, not run): check before the first request. */
+  missingHelpers(hosts: Iterable<string>): MissingHelper[];
 }
 
 export const oauth2Username = "oauth2accesstoken";
@@ -104,19 +108,17 @@ export function createCredentialProvider(opts: CredentialProviderOptions): Crede
   }
 
   async function fromDocker(host: string): Promise<Found> {
-    const helper = docker.credHelpers.get(host);
-    const viaHelper = async (name: string, origin: string): Promise<Found> => {
-      const got = await askHelper(name, host, origin);
-      if (got === undefined) return { why: `docker-credential-${name} has no credentials for ${host}` };
-      return { credential: { ...got, source: `docker-credential-${name} (${origin})` } };
-    };
-    if (helper !== undefined) return viaHelper(helper, `credHelpers in ${configName}`);
+    const helper = helperFor(docker, host);
+    if (helper !== undefined) {
+      const got = await askHelper(helper.name, host, helper.origin);
+      if (got === undefined) return { why: `docker-credential-${helper.name} has no credentials for ${host}` };
+      return { credential: { ...got, source: `docker-credential-${helper.name} (${helper.origin})` } };
+    }
     const inline = docker.auths.get(host);
     if (inline !== undefined) {
       const { key, ...cred } = inline;
       return { credential: { ...cred, source: `${configName} auths[${JSON.stringify(key)}]` } };
     }
-    if (docker.credsStore !== undefined) return viaHelper(docker.credsStore, `credsStore in ${configName}`);
     return { why: docker.file === undefined ? "no Docker config" : `no entry for ${host} in ${docker.file}` };
   }
 
@@ -179,6 +181,9 @@ export function createCredentialProvider(opts: CredentialProviderOptions): Crede
     async explain(host) {
       const r = await resolve(host);
       return r.credential !== undefined ? `${normalizeHost(host)}: ${r.credential.source ?? "credentials"}` : `${normalizeHost(host)}: anonymous (${r.why})`;
+    },
+    missingHelpers(hosts) {
+      return missingHelpers(docker, env, hosts);
     },
     forget(rawHost) {
       const host = normalizeHost(rawHost);

@@ -1,5 +1,5 @@
 // Registry failures as one line: host, method, repository/reference, status, OCI code and message.
-import { redact } from "./secrets.ts";
+import { redact } from "../redact/redact.ts";
 import type { HttpRequest, HttpResponse, Method, Subject } from "./types.ts";
 import { hostOf } from "./types.ts";
 

@@ -34,6 +34,12 @@ describe("RegistryError", () => {
     const e = errorFromResponse(req, res(401, '{"errors":[{"code":"UNAUTHORIZED","message":"token Bearer sekrit-token-value rejected"}]}'));
     expect(e.message).not.toContain("sekrit");
   });
+  test("masks what the log rule masks too: any Authorization scheme, a URL's password", () => {
+    const detail = "redirected to https://bob:sekrit-pass@cdn.example/x after Authorization: Token sekrit-token-value";
+    const e = new RegistryError({ host: "h", method: "GET", kind: "network", detail });
+    expect(e.message).not.toContain("sekrit");
+    expect(e.message).toBe("h: GET: redirected to https://bob:***@cdn.example/x after Authorization: ***");
+  });
 });
 
 describe("parseOciError", () => {

@@ -61,6 +61,17 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * True when the host itself is failing (unreachable, too slow, overloaded, or answering 5xx)
+ * rather than refusing this one request: such failures say something about every request to
+ * that host, so callers count them per host (to stop sending to a host that is down).
+ */
+export function isHostFailure(err: unknown): boolean {
+  if (!(err instanceof RegistryError)) return false;
+  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
+  return err.status !== undefined && err.status >= 500;
+}
+
 export interface OciError {
   readonly code: string;
   readonly message: string;

@@ -6,7 +6,7 @@ import { parseLedgerRef, type LedgerRef } from "../ledger-store/ref.ts";
 import { parseLogFormat } from "../log/logger.ts";
 import type { Group, Plan } from "../plan/group.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { RegistryError } from "../registry/error.ts";
+import { isHostFailure } from "../registry/index.ts";
 import { Engine, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
@@ -108,12 +108,6 @@ function planRun(args: ParsedArgs, ctx: RunContext): Planned {
   const plan = loadPlanFromArgs(args, ctx, { requirePrimary: true });
   const scope = parseScope(args, plan);
   return { groups: replicaGroups(plan.groups, scope), withoutPrimary: plan.withoutPrimary, primaries: plan.primaries, scope };
-}
-
-function isHostFailure(err: unknown): boolean {
-  if (!(err instanceof RegistryError)) return false;
-  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
-  return err.status !== undefined && err.status >= 500;
 }
 
 const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";

@@ -1,6 +1,6 @@
 // Every line sigmirror writes to stderr while it works: `sigmirror: ...` for people, or one JSON
 // object per line (--log-format json) for log search. Both pass through redact().
-import { isSecretKey, masked, redact } from "./redact.ts";
+import { isSecretKey, masked, redact } from "../redact/redact.ts";
 
 export type LogFormat = "text" | "json";
 export type LogLevel = "info" | "warn" | "error";

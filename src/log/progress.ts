@@ -2,7 +2,7 @@
 // Prow log (no TTY) or with --log-format json, a plain line at a steady interval instead.
 import { clearInterval, setInterval } from "node:timers";
 import { renderLine, type LogFormat } from "./logger.ts";
-import { redact } from "./redact.ts";
+import { redact } from "../redact/redact.ts";
 
 export interface ProgressState {
   pairsDone: number;

@@ -1,5 +1,5 @@
 // Basic credentials as an Authorization value (for a Basic challenge, and for the token realm).
-import { rememberSecret } from "./secrets.ts";
+import { rememberSecret } from "../redact/redact.ts";
 
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);

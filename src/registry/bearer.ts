@@ -10,7 +10,7 @@ import type { DeclaredRepositories } from "./declared.ts";
 import { errorFromResponse, messageOf, RegistryError, requestError } from "./error.ts";
 import { isLoopback } from "./scheme.ts";
 import { scopeParams } from "./scopes.ts";
-import { rememberSecret } from "./secrets.ts";
+import { rememberSecret } from "../redact/redact.ts";
 import type { StatsStore } from "./stats.ts";
 import { defaultTokenLifetimeMs, type TokenCache } from "./token-cache.ts";
 import type { HttpRequest, OpCounter, RoundTrip } from "./types.ts";

@@ -17,7 +17,7 @@ import { uploadBlob as uploadBlobVerb } from "./upload.ts";
 export type { RegistryConfig } from "./config.ts";
 export type { CopyResult, RepoRef } from "./copy.ts";
 export type { Descriptor, ManifestBytes } from "./descriptor.ts";
-export { RegistryError, type RegistryErrorKind } from "./error.ts";
+export { isHostFailure, RegistryError, type RegistryErrorKind } from "./error.ts";
 export type { MountResult } from "./mount.ts";
 export type { Referrer, Referrers } from "./referrers.ts";
 export type { HostStats } from "./stats.ts";

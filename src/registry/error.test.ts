@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { errorFromResponse, parseOciError, RegistryError } from "./error.ts";
+import { errorFromResponse, isHostFailure, parseOciError, RegistryError, type RegistryErrorKind } from "./error.ts";
 import type { HttpRequest, HttpResponse } from "./types.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -33,6 +33,36 @@ describe("RegistryError", () => {
   test("never carries an Authorization value the server echoed", () => {
     const e = errorFromResponse(req, res(401, '{"errors":[{"code":"UNAUTHORIZED","message":"token Bearer sekrit-token-value rejected"}]}'));
     expect(e.message).not.toContain("sekrit");
+  });
+  test("masks what the log rule masks too: any Authorization scheme, a URL's password", () => {
+    const detail = "redirected to https://bob:sekrit-pass@cdn.example/x after Authorization: Token sekrit-token-value";
+    const e = new RegistryError({ host: "h", method: "GET", kind: "network", detail });
+    expect(e.message).not.toContain("sekrit");
+    expect(e.message).toBe("h: GET: redirected to https://bob:***@cdn.example/x after Authorization: ***");
+  });
+});
+
+describe("isHostFailure", () => {
+  const err = (kind: RegistryErrorKind, status?: number) => new RegistryError({ host: "h", method: "GET", kind, status, detail: "x" });
+  // The host, not the request, is failing: the CLI counts these against the host.
+  const cases: readonly (readonly [name: string, err: unknown, host: boolean])[] = [
+    ["network", err("network"), true],
+    ["timeout", err("timeout"), true],
+    ["unavailable (429/503)", err("unavailable", 429), true],
+    ["unavailable without a status", err("unavailable"), true],
+    ["500", err("http", 500), true],
+    ["502", err("http", 502), true],
+    ["404", err("http", 404), false],
+    ["400", err("http", 400), false],
+    ["auth 401", err("auth", 401), false],
+    ["digest mismatch", err("digest"), false],
+    ["http without a status", err("http"), false],
+    ["a plain Error", new Error("ECONNRESET"), false],
+    ["not an error", "network", false],
+    ["undefined", undefined, false],
+  ];
+  test.each(cases)("%s", (_name, e, host) => {
+    expect(isHostFailure(e)).toBe(host);
   });
 });
 

@@ -1,5 +1,5 @@
 // Registry failures as one line: host, method, repository/reference, status, OCI code and message.
-import { redact } from "./secrets.ts";
+import { redact } from "../redact/redact.ts";
 import type { HttpRequest, HttpResponse, Method, Subject } from "./types.ts";
 import { hostOf } from "./types.ts";
 
@@ -59,6 +59,17 @@ export class RegistryError extends Error {
     this.kind = init.kind;
     this.retryable = init.retryable ?? false;
   }
+}
+
+/**
+ * True when the host itself is failing (unreachable, too slow, overloaded, or answering 5xx)
+ * rather than refusing this one request: such failures say something about every request to
+ * that host, so callers count them per host (to stop sending to a host that is down).
+ */
+export function isHostFailure(err: unknown): boolean {
+  if (!(err instanceof RegistryError)) return false;
+  if (err.kind === "network" || err.kind === "timeout" || err.kind === "unavailable") return true;
+  return err.status !== undefined && err.status >= 500;
 }
 
 export interface OciError {

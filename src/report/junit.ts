@@ -2,7 +2,7 @@
 // the host, so a testgrid row shows which region is behind) and one for the primary's reads.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { redact } from "../log/redact.ts";
+import { redact } from "../redact/redact.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import type { HostSummary, PairProblem, RunReport } from "./types.ts";
 

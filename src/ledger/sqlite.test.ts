@@ -67,3 +67,19 @@ test("a second writer is refused while the first holds the write lock", () => {
   a.close();
   b.close();
 });
+
+test("the first error survives a transaction SQLite already rolled back (ROLLBACK is not run over it)", () => {
+  const db = openDatabase(":memory:");
+  db.exec("CREATE TABLE t (i INTEGER)");
+  // What SQLITE_FULL does to a transaction: SQLite ends it itself before the error reaches us.
+  assert.throws(
+    () =>
+      db.transaction(() => {
+        db.exec("ROLLBACK");
+        throw new Error("the first error");
+      }),
+    /^Error: the first error$/,
+  );
+  db.transaction(() => db.prepare("INSERT INTO t VALUES (?)").run(1));
+  db.close();
+});

@@ -1,26 +1,11 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
 import { openDatabase, type Database } from "./sqlite.ts";
+import { LedgerError, sqliteErrorText } from "./errors.ts";
 
-/** A ledger file we must not use: reported as one line naming the file, exit 2, file untouched. */
-export type LedgerProblem = "foreign" | "corrupt" | "newer" | "older" | "busy" | "io";
-
-export class LedgerError extends Error {
-  override readonly name = "LedgerError";
-  constructor(
-    readonly path: string,
-    what: string,
-    readonly problem: LedgerProblem = "io",
-  ) {
-    super(`${path}: ${what}`);
-  }
-}
+export { LedgerError, type LedgerProblem } from "./errors.ts";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
-
-function sqliteErrorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
-}
 
 /** An error opening a file that passed the header checks: damage, or something else. */
 function openError(path: string, err: unknown): LedgerError {

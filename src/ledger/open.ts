@@ -16,8 +16,9 @@ function openError(path: string, err: unknown): LedgerError {
 
 /**
  * Refuses what is not a sigmirror ledger of a schema we know, without writing a byte. `deep` adds
- * SQLite's quick_check (~0.2 s for the full k8s shape): for a ledger pulled from elsewhere. A local
- * one is read whole when a run opens it, and a damaged page fails that read instead.
+ * SQLite's quick_check (~0.1-0.2 s for the full k8s shape): every ledger a run opens gets it, since
+ * a run reads only some pages (a warm one no pair at all) and would meet a damaged one mid-run,
+ * after requests were sent and with the file open for writing.
  */
 export function validateExisting(path: string, deep = false): void {
   const st = statSync(path);
@@ -93,9 +94,10 @@ export interface OpenedLedger {
 
 /** Opens the ledger for a run that writes it: validated, locked, migrated, WAL. */
 export function openForWrite(path: string): OpenedLedger {
-  if (existsSync(path)) validateExisting(path);
+  if (existsSync(path)) validateExisting(path, true);
   const lock = takeRunLock(path);
-  // Validate again under the lock: another run may have migrated it meanwhile.
+  // Validate again under the lock: another run may have migrated it meanwhile (the cheap checks
+  // only: a run that wrote it meanwhile left it whole, and quick_check twice doubles its cost).
   if (existsSync(path)) validateExisting(path);
   let db: Database;
   try {
@@ -112,8 +114,13 @@ export function openForWrite(path: string): OpenedLedger {
     close() {
       try {
         db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        // At rest in rollback mode: a read-only open of a WAL file (stats, a dry run, the checks
+        // at open) leaves a -wal and -shm beside it, which it cannot delete. A reader still
+        // holding it keeps it WAL (busy): harmless, so only briefly waited for.
+        db.exec("PRAGMA busy_timeout = 100");
+        db.exec("PRAGMA journal_mode = DELETE");
       } catch {
-        // A checkpoint is housekeeping; the data is committed already.
+        // Housekeeping; the data is committed already.
       }
       db.close();
       lock.close();
@@ -124,7 +131,7 @@ export function openForWrite(path: string): OpenedLedger {
 /** Opens an existing ledger read-only (stats, explain, dry runs); takes no lock. */
 export function openForRead(path: string): OpenedLedger | undefined {
   if (!existsSync(path)) return undefined;
-  validateExisting(path);
+  validateExisting(path, true);
   if (statSync(path).size === 0) return undefined;
   try {
     const db = openDatabase(path, { readOnly: true, busyTimeoutMs: 5000 });

@@ -7,6 +7,15 @@ export { LedgerError, type LedgerProblem } from "./errors.ts";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 
+/** quick_check's report spans lines ("*** in database main ***\nTree 13 page 40 ..."): one line for the error. */
+const oneLine = (text: string): string =>
+  text
+    .replace(/\*\*\* in database \w+ \*\*\*/g, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join("; ");
+
 /** An error opening a file that passed the header checks: damage, or something else. */
 function openError(path: string, err: unknown): LedgerError {
   const text = sqliteErrorText(err);
@@ -46,7 +55,7 @@ export function validateExisting(path: string, deep = false): void {
       throw new LedgerError(path, `ledger schema ${version} is newer than this sigmirror supports (${SCHEMA_VERSION}); use a newer sigmirror`, "newer");
     }
     const check = deep ? db.prepare("PRAGMA quick_check(1)").get()?.["quick_check"] : "ok";
-    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${String(check)})`, "corrupt");
+    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${oneLine(String(check))})`, "corrupt");
   } catch (err) {
     if (err instanceof LedgerError) throw err;
     throw new LedgerError(path, `corrupt or unreadable ledger: ${sqliteErrorText(err)}`, "corrupt");

@@ -1,9 +1,9 @@
 // node:test + node:assert: runs under `bun test` and `deno test`. What a run refuses at open.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { ledgerWithPairs, middleCell, overwrite, pagesOf } from "../../test/lib/ledger-damage.ts";
 import { Ledger } from "./ledger.ts";
 import { LedgerError } from "./open.ts";
@@ -48,4 +48,27 @@ test("64 damaged bytes in any table's pages are refused at open, the file untouc
       for (const side of ["-wal", "-shm"]) assert.equal(existsSync(`${t.path}${side}`), false, `${name}: ${how}: left ${side}`);
     }
   }
+});
+
+test("one run lock per ledger file, however it is named (a symlink, a relative path, a symlinked directory)", () => {
+  using t = tmp();
+  mkdirSync(join(t.dir, "real"));
+  symlinkSync("real", join(t.dir, "dirlink"));
+  const path = join(t.dir, "real", "state.db");
+  // The first name does not exist yet: the lock must still be the one of the file it will create.
+  symlinkSync("state.db", join(t.dir, "real", "link.db"));
+  const holder = Ledger.openForRun(join(t.dir, "real", "link.db"));
+  try {
+    const names = [path, join(t.dir, "dirlink", "state.db"), join(t.dir, "dirlink", "link.db"), relative(process.cwd(), path)];
+    for (const name of names) {
+      assert.throws(
+        () => Ledger.openForRun(name),
+        (err: unknown) => err instanceof LedgerError && err.problem === "busy" && err.message.startsWith(`${name}: `),
+        name,
+      );
+    }
+  } finally {
+    holder.close();
+  }
+  Ledger.openForRun(join(t.dir, "dirlink", "state.db")).close();
 });

@@ -1,7 +1,8 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
 import { openDatabase, type Database } from "./sqlite.ts";
-import { LedgerError, sqliteErrorText } from "./errors.ts";
+import { classify, LedgerError, sqliteErrorText, writeError } from "./errors.ts";
+import { checkWritable, realLedgerPath } from "./paths.ts";
 
 export { LedgerError, type LedgerProblem } from "./errors.ts";
 
@@ -16,11 +17,10 @@ const oneLine = (text: string): string =>
     .filter((l) => l !== "")
     .join("; ");
 
-/** An error opening a file that passed the header checks: damage, or something else. */
+/** An error opening a file that passed the header checks: damage, permissions, a full disk, or else. */
 function openError(path: string, err: unknown): LedgerError {
-  const text = sqliteErrorText(err);
-  if (/malformed|not a database|corrupt/i.test(text)) return new LedgerError(path, `corrupt ledger: ${text}`, "corrupt");
-  return new LedgerError(path, `cannot open: ${text}`);
+  if (classify(err) === "corrupt") return new LedgerError(path, `corrupt ledger: ${sqliteErrorText(err)}`, "corrupt");
+  return writeError(path, err, "cannot open");
 }
 
 /**
@@ -79,8 +79,8 @@ function migrate(db: Database): void {
  * process dies, however it dies, so nothing is ever left behind (unlike a PID file, and every pod is PID 1).
  * The ledger itself stays readable meanwhile (ledger stats, --dry-run).
  */
-function takeRunLock(path: string): Database {
-  const lockPath = `${path}.lock`;
+function takeRunLock(path: string, real: string): Database {
+  const lockPath = `${real}.lock`;
   let lock: Database | undefined;
   try {
     lock = openDatabase(lockPath, { busyTimeoutMs: 0 });
@@ -90,9 +90,8 @@ function takeRunLock(path: string): Database {
     return lock;
   } catch (err) {
     lock?.close();
-    const text = sqliteErrorText(err);
-    if (/locked|busy/i.test(text)) throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends", "busy");
-    throw new LedgerError(path, `cannot take the run lock ${lockPath}: ${text}`);
+    if (classify(err) === "busy") throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends", "busy");
+    throw writeError(path, err, `cannot take the run lock ${lockPath}`);
   }
 }
 
@@ -103,35 +102,40 @@ export interface OpenedLedger {
 
 /** Opens the ledger for a run that writes it: validated, locked, migrated, WAL. */
 export function openForWrite(path: string): OpenedLedger {
-  if (existsSync(path)) validateExisting(path, true);
-  const lock = takeRunLock(path);
+  // Every check and open goes by the real file; messages name it as the user did.
+  const real = realLedgerPath(path);
+  checkWritable(path, real);
+  if (existsSync(real)) validateExisting(path, true);
+  const lock = takeRunLock(path, real);
   // Validate again under the lock: another run may have migrated it meanwhile (the cheap checks
   // only: a run that wrote it meanwhile left it whole, and quick_check twice doubles its cost).
-  if (existsSync(path)) validateExisting(path);
-  let db: Database;
+  if (existsSync(real)) validateExisting(path);
+  let db: Database | undefined;
   try {
-    db = openDatabase(path, { busyTimeoutMs: 5000 });
+    db = openDatabase(real, { busyTimeoutMs: 5000 });
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     migrate(db);
   } catch (err) {
+    db?.close();
     lock.close();
     throw openError(path, err);
   }
+  const opened = db;
   return {
-    db,
+    db: opened,
     close() {
       try {
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        opened.exec("PRAGMA wal_checkpoint(TRUNCATE)");
         // At rest in rollback mode: a read-only open of a WAL file (stats, a dry run, the checks
         // at open) leaves a -wal and -shm beside it, which it cannot delete. A reader still
         // holding it keeps it WAL (busy): harmless, so only briefly waited for.
-        db.exec("PRAGMA busy_timeout = 100");
-        db.exec("PRAGMA journal_mode = DELETE");
+        opened.exec("PRAGMA busy_timeout = 100");
+        opened.exec("PRAGMA journal_mode = DELETE");
       } catch {
         // Housekeeping; the data is committed already.
       }
-      db.close();
+      opened.close();
       lock.close();
     },
   };

@@ -49,3 +49,20 @@ describe("a damaged ledger", () => {
     expect(existsSync(`${ledger}-wal`)).toBe(false);
   }, 30_000);
 });
+
+describe("a ledger path that names no file", () => {
+  test("ledger stats and explain: exit 2, one line naming the path, nothing created", async () => {
+    const sub = mkdtempSync(join(dir, "missing-"));
+    const ledger = join(sub, "nope.db");
+    for (const args of [
+      ["ledger", "stats", "--ledger", ledger],
+      ["ledger", "stats", "--ledger", ledger, "--output", "json"],
+      ["ledger", "explain", `prod/app@sha256:${"1".repeat(64)}`, "--ledger", ledger],
+    ]) {
+      const r = await sigmirror(args);
+      expect(`exit ${r.code}: ${r.err}`, args.join(" ")).toBe(`exit 2: sigmirror: ${ledger}: no such ledger file\n`);
+      expect(r.out).toBe("");
+      expect(readdirSync(sub)).toEqual([]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 // `sigmirror ledger stats | explain REPOSITORY@DIGEST`: reads the ledger only.
+import { existsSync } from "node:fs";
 import { explain, ledgerStats } from "../ledger/inspect.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/open.ts";
@@ -25,6 +26,12 @@ export async function ledgerCommand(args: ParsedArgs, ctx: RunContext): Promise<
       throw new UsageError(`ledger explain: expected REPOSITORY@sha256:<64 hex> (got ${JSON.stringify(target ?? "")})`, "ledger");
     }
     ref = { repository: m[1], digest: m[2] };
+  }
+  // Asked about a ledger, "none there" is an error (a typo, a wrong directory), not an empty
+  // answer. Runs (--dry-run, verify) open it the same way but take a missing file as empty.
+  if (!existsSync(path)) {
+    ctx.err(`sigmirror: ${path}: no such ledger file\n`);
+    return Exit.usage;
   }
   let ledger: Ledger;
   try {

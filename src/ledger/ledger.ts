@@ -1,5 +1,6 @@
 import { digestPrefix, digestToBlob } from "./digest.ts";
-import { LedgerError, openForRead, openForWrite, type OpenedLedger } from "./open.ts";
+import { isSqliteError, LedgerError, writeError } from "./errors.ts";
+import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import { pairsKey } from "./pairs-key.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
 
@@ -291,15 +292,18 @@ export class Ledger {
 
   /**
    * Commits every queued write in one transaction. After a failed commit the interned ids cached
-   * here may name rolled-back rows, so the ledger refuses further writes for this run.
+   * here may name rolled-back rows, so the ledger refuses further writes for this run, each time
+   * with the first error. A SQLite failure is thrown as a LedgerError naming the file (problem
+   * "full" for a full disk); anything else (a bug of ours) as it is.
    */
   flush(): void {
     const writes = this.pending;
     this.pending = [];
     const db = this.opened?.db;
-    if (!this.writable || db === undefined || writes.length === 0) return;
+    if (!this.writable || db === undefined) return;
     if (this.failed !== undefined) throw this.failed;
-    try {
+    if (writes.length === 0) return;
+    this.write(() =>
       db.transaction(() => {
         const touched = new Set<number>();
         for (const w of writes) {
@@ -307,13 +311,15 @@ export class Ledger {
           if (id !== undefined) touched.add(id);
         }
         for (const id of touched) this.summarise(db, id);
-      });
-    } catch (err) {
-      this.failed = err instanceof Error ? err : new Error(String(err));
-      throw this.failed;
-    }
+      }),
+    );
   }
   private failed: Error | undefined;
+
+  private asWriteError(err: unknown): Error {
+    if (isSqliteError(err)) return writeError(this.path, err, "cannot write the ledger");
+    return err instanceof Error ? err : new Error(String(err));
+  }
 
   private intern(db: Database, table: "hosts" | "repositories", names: Names, name: string): number {
     const known = names.byName.get(name);
@@ -446,39 +452,53 @@ export class Ledger {
     this.flush();
     let subjects = 0;
     let pairs = 0;
-    db.transaction(() => {
-      for (const [, s] of this.entries()) {
-        const l = live.get(s.id);
-        if (l === undefined) {
-          subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
-          continue;
+    this.write(() =>
+      db.transaction(() => {
+        for (const [, s] of this.entries()) {
+          const l = live.get(s.id);
+          if (l === undefined) {
+            subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
+            continue;
+          }
+          if (s.pairsKey === l.expectedKey || s.pairsKey === 0) continue;
+          let changed = 0;
+          for (const p of this.pairsOf(s)) {
+            if (l.mirrors.includes(p.mirror)) continue;
+            const hostId = this.hosts.byName.get(p.mirror);
+            if (hostId === undefined) continue;
+            changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;
+          }
+          if (changed > 0) this.summarise(db, s.id);
+          pairs += changed;
         }
-        if (s.pairsKey === l.expectedKey || s.pairsKey === 0) continue;
-        let changed = 0;
-        for (const p of this.pairsOf(s)) {
-          if (l.mirrors.includes(p.mirror)) continue;
-          const hostId = this.hosts.byName.get(p.mirror);
-          if (hostId === undefined) continue;
-          changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;
-        }
-        if (changed > 0) this.summarise(db, s.id);
-        pairs += changed;
-      }
-      db.prepare("DELETE FROM runs WHERE started_at < ? AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT 100)").run(keepRunsSince);
-    });
+        db.prepare("DELETE FROM runs WHERE started_at < ? AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT 100)").run(keepRunsSince);
+      }),
+    );
     return { subjects, pairs };
   }
 
   startRun(verb: string, startedAt: number): number {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return 0;
-    return db.prepare("INSERT INTO runs (verb, started_at) VALUES (?, ?)").run(verb, startedAt).lastInsertRowid;
+    return this.write(() => db.prepare("INSERT INTO runs (verb, started_at) VALUES (?, ?)").run(verb, startedAt).lastInsertRowid);
   }
 
+  /** A no-op after a failed write: the run already has that (first) error to report. */
   finishRun(id: number, finishedAt: number, summary: unknown): void {
     const db = this.opened?.db;
-    if (!this.writable || db === undefined || id === 0) return;
-    db.prepare("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?").run(finishedAt, JSON.stringify(summary), id);
+    if (!this.writable || db === undefined || id === 0 || this.failed !== undefined) return;
+    this.write(() => db.prepare("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?").run(finishedAt, JSON.stringify(summary), id));
+  }
+
+  /** Runs a write outside flush(); a failure is kept as the ledger's first error, like a flush's. */
+  private write<T>(fn: () => T): T {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      return fn();
+    } catch (err) {
+      this.failed = this.asWriteError(err);
+      throw this.failed;
+    }
   }
 
   /**

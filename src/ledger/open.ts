@@ -1,38 +1,33 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
 import { openDatabase, type Database } from "./sqlite.ts";
+import { classify, LedgerError, sqliteErrorText, writeError } from "./errors.ts";
+import { checkWritable, realLedgerPath } from "./paths.ts";
 
-/** A ledger file we must not use: reported as one line naming the file, exit 2, file untouched. */
-export type LedgerProblem = "foreign" | "corrupt" | "newer" | "older" | "busy" | "io";
-
-export class LedgerError extends Error {
-  override readonly name = "LedgerError";
-  constructor(
-    readonly path: string,
-    what: string,
-    readonly problem: LedgerProblem = "io",
-  ) {
-    super(`${path}: ${what}`);
-  }
-}
+export { LedgerError, type LedgerProblem } from "./errors.ts";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 
-function sqliteErrorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
-}
+/** quick_check's report spans lines ("*** in database main ***\nTree 13 page 40 ..."): one line for the error. */
+const oneLine = (text: string): string =>
+  text
+    .replace(/\*\*\* in database \w+ \*\*\*/g, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join("; ");
 
-/** An error opening a file that passed the header checks: damage, or something else. */
+/** An error opening a file that passed the header checks: damage, permissions, a full disk, or else. */
 function openError(path: string, err: unknown): LedgerError {
-  const text = sqliteErrorText(err);
-  if (/malformed|not a database|corrupt/i.test(text)) return new LedgerError(path, `corrupt ledger: ${text}`, "corrupt");
-  return new LedgerError(path, `cannot open: ${text}`);
+  if (classify(err) === "corrupt") return new LedgerError(path, `corrupt ledger: ${sqliteErrorText(err)}`, "corrupt");
+  return writeError(path, err, "cannot open");
 }
 
 /**
  * Refuses what is not a sigmirror ledger of a schema we know, without writing a byte. `deep` adds
- * SQLite's quick_check (~0.2 s for the full k8s shape): for a ledger pulled from elsewhere. A local
- * one is read whole when a run opens it, and a damaged page fails that read instead.
+ * SQLite's quick_check (~0.1-0.2 s for the full k8s shape): every ledger a run opens gets it, since
+ * a run reads only some pages (a warm one no pair at all) and would meet a damaged one mid-run,
+ * after requests were sent and with the file open for writing.
  */
 export function validateExisting(path: string, deep = false): void {
   const st = statSync(path);
@@ -60,7 +55,7 @@ export function validateExisting(path: string, deep = false): void {
       throw new LedgerError(path, `ledger schema ${version} is newer than this sigmirror supports (${SCHEMA_VERSION}); use a newer sigmirror`, "newer");
     }
     const check = deep ? db.prepare("PRAGMA quick_check(1)").get()?.["quick_check"] : "ok";
-    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${String(check)})`, "corrupt");
+    if (check !== "ok") throw new LedgerError(path, `corrupt ledger (quick_check: ${oneLine(String(check))})`, "corrupt");
   } catch (err) {
     if (err instanceof LedgerError) throw err;
     throw new LedgerError(path, `corrupt or unreadable ledger: ${sqliteErrorText(err)}`, "corrupt");
@@ -84,8 +79,8 @@ function migrate(db: Database): void {
  * process dies, however it dies, so nothing is ever left behind (unlike a PID file, and every pod is PID 1).
  * The ledger itself stays readable meanwhile (ledger stats, --dry-run).
  */
-function takeRunLock(path: string): Database {
-  const lockPath = `${path}.lock`;
+function takeRunLock(path: string, real: string): Database {
+  const lockPath = `${real}.lock`;
   let lock: Database | undefined;
   try {
     lock = openDatabase(lockPath, { busyTimeoutMs: 0 });
@@ -95,9 +90,8 @@ function takeRunLock(path: string): Database {
     return lock;
   } catch (err) {
     lock?.close();
-    const text = sqliteErrorText(err);
-    if (/locked|busy/i.test(text)) throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends", "busy");
-    throw new LedgerError(path, `cannot take the run lock ${lockPath}: ${text}`);
+    if (classify(err) === "busy") throw new LedgerError(path, "in use by another sigmirror run (its lock file is held); try again when it ends", "busy");
+    throw writeError(path, err, `cannot take the run lock ${lockPath}`);
   }
 }
 
@@ -108,29 +102,40 @@ export interface OpenedLedger {
 
 /** Opens the ledger for a run that writes it: validated, locked, migrated, WAL. */
 export function openForWrite(path: string): OpenedLedger {
-  if (existsSync(path)) validateExisting(path);
-  const lock = takeRunLock(path);
-  // Validate again under the lock: another run may have migrated it meanwhile.
-  if (existsSync(path)) validateExisting(path);
-  let db: Database;
+  // Every check and open goes by the real file; messages name it as the user did.
+  const real = realLedgerPath(path);
+  checkWritable(path, real);
+  if (existsSync(real)) validateExisting(path, true);
+  const lock = takeRunLock(path, real);
+  // Validate again under the lock: another run may have migrated it meanwhile (the cheap checks
+  // only: a run that wrote it meanwhile left it whole, and quick_check twice doubles its cost).
+  if (existsSync(real)) validateExisting(path);
+  let db: Database | undefined;
   try {
-    db = openDatabase(path, { busyTimeoutMs: 5000 });
+    db = openDatabase(real, { busyTimeoutMs: 5000 });
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     migrate(db);
   } catch (err) {
+    db?.close();
     lock.close();
     throw openError(path, err);
   }
+  const opened = db;
   return {
-    db,
+    db: opened,
     close() {
       try {
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        opened.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        // At rest in rollback mode: a read-only open of a WAL file (stats, a dry run, the checks
+        // at open) leaves a -wal and -shm beside it, which it cannot delete. A reader still
+        // holding it keeps it WAL (busy): harmless, so only briefly waited for.
+        opened.exec("PRAGMA busy_timeout = 100");
+        opened.exec("PRAGMA journal_mode = DELETE");
       } catch {
-        // A checkpoint is housekeeping; the data is committed already.
+        // Housekeeping; the data is committed already.
       }
-      db.close();
+      opened.close();
       lock.close();
     },
   };
@@ -139,7 +144,7 @@ export function openForWrite(path: string): OpenedLedger {
 /** Opens an existing ledger read-only (stats, explain, dry runs); takes no lock. */
 export function openForRead(path: string): OpenedLedger | undefined {
   if (!existsSync(path)) return undefined;
-  validateExisting(path);
+  validateExisting(path, true);
   if (statSync(path).size === 0) return undefined;
   try {
     const db = openDatabase(path, { readOnly: true, busyTimeoutMs: 5000 });

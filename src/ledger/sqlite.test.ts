@@ -1,9 +1,9 @@
 // node:test + node:assert so that this file runs under `bun test` and `deno test` alike.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { openDatabase } from "./sqlite.ts";
 
 function tempDir(): { dir: string; [Symbol.dispose](): void } {
@@ -66,4 +66,28 @@ test("a second writer is refused while the first holds the write lock", () => {
   b.exec("COMMIT");
   a.close();
   b.close();
+});
+
+test("the first error survives a transaction SQLite already rolled back (ROLLBACK is not run over it)", () => {
+  const db = openDatabase(":memory:");
+  db.exec("CREATE TABLE t (i INTEGER)");
+  // What SQLITE_FULL does to a transaction: SQLite ends it itself before the error reaches us.
+  assert.throws(
+    () =>
+      db.transaction(() => {
+        db.exec("ROLLBACK");
+        throw new Error("the first error");
+      }),
+    /^Error: the first error$/,
+  );
+  db.transaction(() => db.prepare("INSERT INTO t VALUES (?)").run(1));
+  db.close();
+});
+
+test("this file's module is the only one that imports node:sqlite (Bun and Deno both have it; nothing else may depend on it)", () => {
+  const src = join(import.meta.dirname ?? ".", "..");
+  const importers = (readdirSync(src, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .filter((f) => /from\s+["']node:sqlite["']|import\(\s*["']node:sqlite["']/.test(readFileSync(join(src, f), "utf8")));
+  assert.deepEqual(importers.map((f) => f.split(sep).join("/")), ["ledger/sqlite.ts"]);
 });

@@ -71,7 +71,15 @@ class NodeDatabase implements Database {
       this.db.exec("COMMIT");
       return result;
     } catch (err) {
-      this.db.exec("ROLLBACK");
+      // SQLite rolls back by itself after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM):
+      // a ROLLBACK then fails with "no transaction is active", and must never replace the cause.
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch {
+          // The first error is the one to report; the connection is closed by the caller.
+        }
+      }
       throw err;
     } finally {
       this.inTransaction = false;

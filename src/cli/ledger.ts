@@ -1,5 +1,6 @@
 // `sigmirror ledger stats | explain REPOSITORY@DIGEST`: reads the ledger only.
 import { existsSync } from "node:fs";
+import { familyTag } from "../cosign/tags.ts";
 import { explain, ledgerStats } from "../ledger/inspect.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/open.ts";
@@ -63,7 +64,9 @@ export async function ledgerCommand(args: ParsedArgs, ctx: RunContext): Promise<
       );
       return Exit.ok;
     }
-    const found = explain(ledger, ref.repository, ref.digest);
+    const digest = ref.digest;
+    // The ledger stores families; the tag a user looks for on a registry is cosign's spelling of them.
+    const found = explain(ledger, ref.repository, digest).map((e) => ({ ...e, hosts: e.hosts.map((h) => ({ ...h, tag: familyTag(digest, h.family) })) }));
     if (json) {
       ctx.out(`${JSON.stringify(found)}\n`);
       return Exit.ok;

@@ -1,5 +1,5 @@
 // `sigmirror ledger stats` and `ledger explain`: what the ledger believes, read-only.
-import { familyTag, Ledger, type SubjectKey } from "./ledger.ts";
+import { Ledger, type SubjectKey } from "./ledger.ts";
 
 export interface LedgerStats {
   readonly subjects: { readonly signed: number; readonly unsigned: number; readonly missing: number };
@@ -56,7 +56,8 @@ export function ledgerStats(ledger: Ledger, now: number): LedgerStats {
 export interface ExplainedHost {
   readonly host: string;
   readonly role: "primary" | "mirror";
-  readonly tag: string;
+  /** The artefact family (stored name); its tag on a registry is the caller's to spell. */
+  readonly family: string;
   readonly digest: string | undefined;
   readonly verifiedAt: number | undefined;
   readonly dueAt: number | undefined;
@@ -76,11 +77,10 @@ export function explain(ledger: Ledger, repository: string, digest: string): Exp
   for (const [key, s] of ledger.entries()) {
     if (key.repository !== repository || key.digest !== digest) continue;
     const hosts: ExplainedHost[] = [];
-    const tagOf = (suffix: string) => familyTag(digest, suffix);
-    if (s.tags.size === 0) hosts.push({ host: key.primary, role: "primary", tag: tagOf("sig"), digest: undefined, verifiedAt: s.checkedAt, dueAt: s.dueAt });
-    for (const [suffix, d] of s.tags) hosts.push({ host: key.primary, role: "primary", tag: tagOf(suffix), digest: d, verifiedAt: s.checkedAt, dueAt: s.dueAt });
+    if (s.tags.size === 0) hosts.push({ host: key.primary, role: "primary", family: "sig", digest: undefined, verifiedAt: s.checkedAt, dueAt: s.dueAt });
+    for (const [family, d] of s.tags) hosts.push({ host: key.primary, role: "primary", family, digest: d, verifiedAt: s.checkedAt, dueAt: s.dueAt });
     for (const p of ledger.pairsOf(s).sort((a, b) => a.mirror.localeCompare(b.mirror))) {
-      hosts.push({ host: p.mirror, role: "mirror", tag: tagOf(p.suffix), digest: p.digest, verifiedAt: p.verifiedAt, dueAt: p.dueAt });
+      hosts.push({ host: p.mirror, role: "mirror", family: p.suffix, digest: p.digest, verifiedAt: p.verifiedAt, dueAt: p.dueAt });
     }
     out.push({ key, state: s.state, firstSeen: s.firstSeen, children: ledger.children(digest), hosts });
   }

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { familyTag, Ledger } from "./ledger.ts";
+import { Ledger } from "./ledger.ts";
 import { LedgerError } from "./open.ts";
 import { expectedPairsKey } from "./pairs-key.ts";
 import { openDatabase } from "./sqlite.ts";
@@ -187,9 +187,4 @@ test("a second run is refused while one holds the ledger; a killed holder leaves
   }
   const again = Ledger.openForRun(t.path);
   again.close();
-});
-
-test("family tags are cosign's: sha256-<hex>.<suffix>", () => {
-  assert.equal(familyTag(`sha256:${"ab".repeat(32)}`, "sig"), `sha256-${"ab".repeat(32)}.sig`);
-  assert.equal(familyTag(`sha256:${"ab".repeat(32)}`, "att"), `sha256-${"ab".repeat(32)}.att`);
 });

@@ -4,14 +4,15 @@ import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import { pairsKey } from "./pairs-key.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
 
-export const SUFFIXES = ["sig", "att", "sbom"] as const;
-export type Suffix = (typeof SUFFIXES)[number];
+/**
+ * The artefact families a subject's tags belong to, as the ledger stores them: a family's position
+ * here is its code on disk, so the list only ever grows at its end. What a family means on a
+ * registry (cosign's `sha256-<hex>.sig` tags) is src/cosign/'s business, not the ledger's.
+ */
+export const FAMILIES = ["sig", "att", "sbom"] as const;
+export type Suffix = (typeof FAMILIES)[number];
+const SUFFIXES = FAMILIES;
 const suffixCode = (s: Suffix): number => SUFFIXES.indexOf(s);
-
-/** cosign's tag for a digest's signature-family artefact: `sha256-<hex>.sig`. */
-export function familyTag(digest: string, suffix: string): string {
-  return `${digest.replace(":", "-")}.${suffix}`;
-}
 const suffixOf = (code: number): Suffix => SUFFIXES[code] ?? "sig";
 const familiesMask = (f: ReadonlySet<Suffix>): number => [...f].reduce((m, s) => m | (1 << suffixCode(s)), 0);
 /** Shared sets: nearly every subject has the same families. */

@@ -179,7 +179,6 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw err;
   }
 
-  const runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
   const engine = new Engine(client, ledger, {
     verb,
     suffixes,
@@ -209,7 +208,9 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   const firstError = (err: unknown) => {
     fatal ??= oneLine(err);
   };
+  let runId = 0;
   try {
+    runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
     await engine.run(groups);
     if (engine.complete && !isFiltered(scope) && !dryRun && !noLedger) {
       ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);

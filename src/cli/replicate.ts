@@ -165,10 +165,14 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     }
   }
 
-  let ledger: Ledger;
+  let ledger: Ledger | undefined;
+  let runId: number;
   try {
     ledger = noLedger || ledgerPath === undefined ? Ledger.none() : dryRun ? Ledger.openReadOnly(ledgerPath) : Ledger.openForRun(ledgerPath);
+    // Its first write, before any request: a disk already full is found here (exit 2).
+    runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
   } catch (err) {
+    ledger?.close();
     client.close();
     wind.dispose();
     stored?.dispose();
@@ -208,9 +212,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   const firstError = (err: unknown) => {
     fatal ??= oneLine(err);
   };
-  let runId = 0;
   try {
-    runId = ledger.startRun(verb, Math.floor(startedAt / 1000));
     await engine.run(groups);
     if (engine.complete && !isFiltered(scope) && !dryRun && !noLedger) {
       ledger.prune(engine.live, Math.floor(now() / 1000) - 30 * 86400);

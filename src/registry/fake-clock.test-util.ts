@@ -3,8 +3,8 @@
 import type { Clock } from "./clock.ts";
 
 export class FakeClock implements Clock {
-  private t: number;
-  private sleepers: { at: number; resolve: () => void }[] = [];
+  protected t: number;
+  protected sleepers: { at: number; resolve: () => void }[] = [];
   readonly slept: number[] = [];
   constructor(start = Date.parse("2026-12-01T10:00:00Z")) {
     this.t = start;
@@ -34,30 +34,12 @@ export class FakeClock implements Clock {
  * A clock whose sleepers wait until the test calls advance(): "while a host is paused, X happens"
  * is then a fact about the order of events, not about how fast a loaded machine runs.
  */
-export class ManualClock implements Clock {
-  private t: number;
-  private sleepers: { at: number; resolve: () => void }[] = [];
-  readonly slept: number[] = [];
-  constructor(start = Date.parse("2026-12-01T10:00:00Z")) {
-    this.t = start;
-  }
-  now(): number {
-    return this.t;
-  }
-  wallNow(): number {
-    return this.t;
-  }
+export class ManualClock extends FakeClock {
   /** Sleepers waiting for time to move. */
   get waiting(): number {
     return this.sleepers.length;
   }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.sleepers.filter((s) => s.at <= this.t);
-    this.sleepers = this.sleepers.filter((s) => s.at > this.t);
-    for (const s of due) s.resolve();
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.slept.push(ms);
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (ms <= 0) return Promise.resolve();

@@ -1,0 +1,50 @@
+// What the ledger holds, as the engine sees it: subjects (a primary's state of one digest) and pairs
+// (what a mirror was seen to hold).
+import type { Suffix, SubjectState } from "./codes.ts";
+
+/** What a run learns of the primary's state of one (primary host, repository, digest). Times in epoch seconds. */
+export interface SubjectUpdate {
+  readonly state: SubjectState;
+  readonly firstSeen: number;
+  readonly signedAt: number | undefined;
+  readonly checkedAt: number;
+  readonly dueAt: number;
+  /** Family tag -> manifest digest on the primary. */
+  readonly tags: ReadonlyMap<Suffix, string>;
+  /** The suffixes looked for on the primary, this run's and earlier runs' whose tags were kept (default sig). */
+  readonly families?: ReadonlySet<Suffix>;
+}
+
+/** A subject as the ledger holds it. */
+export interface Subject extends SubjectUpdate {
+  readonly id: number;
+  readonly key: SubjectKey;
+  /** pairsKey() of its verified (mirror, suffix) pairs: a warm run compares it and reads no pair. */
+  readonly pairsKey: number;
+  /** The earliest due time of those pairs. */
+  readonly pairsDue: number;
+  readonly families: ReadonlySet<Suffix>;
+}
+
+export interface Pair {
+  readonly mirror: string;
+  readonly suffix: Suffix;
+  readonly digest: string;
+  readonly verifiedAt: number;
+  readonly dueAt: number;
+}
+
+export interface SubjectKey {
+  readonly primary: string;
+  readonly repository: string;
+  readonly digest: string;
+}
+
+export const keyOf = (k: SubjectKey): string => `${k.primary}\n${k.repository}\n${k.digest}`;
+
+/** A queued write, applied by flush(). */
+export type Write =
+  | { kind: "subject"; key: SubjectKey; update: SubjectUpdate }
+  | { kind: "children"; digest: string; isIndex: boolean; children: readonly string[] }
+  | { kind: "pair"; key: SubjectKey; mirror: string; suffix: Suffix; digest: string; verifiedAt: number; dueAt: number }
+  | { kind: "unpair"; key: SubjectKey; mirror: string; suffix: Suffix };

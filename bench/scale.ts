@@ -250,6 +250,7 @@ try {
   console.log(`scale: ledger filled through Ledger (not timed): ${fill.subjects} subjects, ${fill.pairs} pairs in ${(fill.ms / 1000).toFixed(1)} s`);
   console.log(`scale: stored ledger snapshot ${(size / 1e6).toFixed(1)} MB, compressed as pushed (brotli) ${(gz / 1e6).toFixed(1)} MB; target (issue 6): at most 10 MB compressed: ${gz <= 10e6 ? "met" : "missed"}`);
   console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}; load average before ${loadBefore}`);
+  console.log("scale:   includes opening the ledger with its integrity check (PRAGMA quick_check over the whole file, issue 9) and the run lock");
   console.log(`scale:   its report: ${report.groups} groups, pairs checked ${report.pairsChecked}, requests ${sent}; TCP connections to the 21 hosts: ${connections}`);
   console.log(`scale: side by side: plan --output json on the same tree: ${figures(plan).text}`);
   console.log(`scale: side by side: ledger stats on the same ledger: ${figures(stats).text}`);

@@ -1,10 +1,10 @@
 // Applies queued writes to the database, inside flush()'s transaction: names interned, digests
 // found or added once, a subject's pair summary re-derived from its rows.
 import { digestPrefix, digestToBlob } from "./digest.ts";
-import { familiesMask, familiesOf, Names, num, STATES, suffixCode, suffixOf } from "./codes.ts";
-import { pairsKey } from "./pairs-key.ts";
+import { digestText, familiesMask, familiesOf, Names, num, STATES, suffixCode, suffixOf } from "./codes.ts";
+import { pairsKey, refKey } from "./pairs-key.ts";
 import type { Database } from "./sqlite.ts";
-import { keyOf, type SubjectKey, type Write } from "./types.ts";
+import { keyOf, type LedgerReferrer, type SubjectKey, type Write } from "./types.ts";
 
 export class WriteApplier {
   /** Digest -> id, of those this run wrote: looked up in the file the first time. */
@@ -18,6 +18,40 @@ export class WriteApplier {
     /** The id of a subject the ledger loaded, if it did. */
     private readonly knownId: (key: SubjectKey) => number | undefined,
   ) {}
+
+  /** Artifact types and referrer selections: few, interned by name. */
+  private readonly small = new Map<string, number>();
+
+  private internSmall(db: Database, table: "artifact_types" | "referrer_selections", column: "name" | "types", name: string): number {
+    const k = `${table}\n${name}`;
+    const known = this.small.get(k);
+    if (known !== undefined) return known;
+    db.prepare(`INSERT OR IGNORE INTO ${table} (${column}) VALUES (?)`).run(name);
+    const id = num(db.prepare(`SELECT id FROM ${table} WHERE ${column} = ?`).get(name)?.["id"]);
+    this.small.set(k, id);
+    return id;
+  }
+
+  /** Replaces a subject's referrer set; pairs of referrers no longer in it no longer hold. */
+  private putReferrers(db: Database, id: number, referrers: readonly LedgerReferrer[], looked: string): void {
+    db.prepare("UPDATE subjects SET referrers_looked = ?, referrers_due = 0 WHERE id = ?").run(this.internSmall(db, "referrer_selections", "types", looked), id);
+    db.prepare("DELETE FROM subject_referrers WHERE subject_id = ?").run(id);
+    const keep = new Set<number>();
+    for (const r of referrers) {
+      const digestId = this.digestId(db, r.digest);
+      keep.add(digestId);
+      db.prepare("INSERT OR REPLACE INTO subject_referrers (subject_id, digest_id, of_digest_id, type_id) VALUES (?, ?, ?, ?)").run(
+        id,
+        digestId,
+        this.digestId(db, r.of),
+        this.internSmall(db, "artifact_types", "name", r.artifactType),
+      );
+    }
+    for (const row of db.prepare("SELECT DISTINCT digest_id FROM referrer_pairs WHERE subject_id = ?").all(id)) {
+      const d = num(row["digest_id"]);
+      if (!keep.has(d)) db.prepare("DELETE FROM referrer_pairs WHERE subject_id = ? AND digest_id = ?").run(id, d);
+    }
+  }
 
   intern(db: Database, table: "hosts" | "repositories", names: Names, name: string): number {
     const known = names.byName.get(name);
@@ -86,6 +120,7 @@ export class WriteApplier {
         for (const [code, digestId] of before) {
           if (after.get(code) !== digestId) db.prepare("DELETE FROM pairs WHERE subject_id = ? AND suffix = ?").run(id, code);
         }
+        if (u.referrers !== undefined && u.referrersLooked !== undefined) this.putReferrers(db, id, u.referrers, u.referrersLooked);
         return id;
       }
       case "children": {
@@ -115,6 +150,19 @@ export class WriteApplier {
         ).run(subjectId, hostId, code, w.verifiedAt, Math.max(0, Math.floor((w.dueAt - w.verifiedAt) / 60)));
         return subjectId;
       }
+      case "refpair": {
+        const subjectId = this.subjectId(db, w.key);
+        if (subjectId === undefined) throw new Error(`ledger: referrer pair for unknown subject ${w.key.repository}@${w.key.digest}`);
+        const hostId = this.intern(db, "hosts", this.hosts, w.mirror);
+        const digestId = this.digestId(db, w.digest);
+        // Only for a referrer the subject has now (its set may have changed in this very flush).
+        if (db.prepare("SELECT 1 AS x FROM subject_referrers WHERE subject_id = ? AND digest_id = ?").get(subjectId, digestId) === undefined) return subjectId;
+        db.prepare(
+          `INSERT INTO referrer_pairs (subject_id, host_id, digest_id, verified_at, due_in) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (subject_id, host_id, digest_id) DO UPDATE SET verified_at = excluded.verified_at, due_in = excluded.due_in`,
+        ).run(subjectId, hostId, digestId, w.verifiedAt, Math.max(0, Math.floor((w.dueAt - w.verifiedAt) / 60)));
+        return subjectId;
+      }
       case "unpair": {
         const subjectId = this.subjectId(db, w.key);
         const hostId = this.hosts.byName.get(w.mirror);
@@ -125,16 +173,29 @@ export class WriteApplier {
     }
   }
 
-  /** Re-derives a subject's pair summary from its rows, in the flush's transaction. */
+  /** Re-derives a subject's pair summaries (tags and referrers) from its rows, in the flush's transaction. */
   summarise(db: Database, subjectId: number): void {
     const rows = db.prepare("SELECT host_id, suffix, verified_at + due_in * 60 AS due_at FROM pairs WHERE subject_id = ?").all(subjectId);
     let due = 0;
+    const earliest = (d: number) => {
+      if (due === 0 || d < due) due = d;
+    };
     const pairs: [string, string][] = [];
     for (const r of rows) {
       pairs.push([this.hosts.byId.get(num(r["host_id"])) ?? "", suffixOf(num(r["suffix"]))]);
-      const d = num(r["due_at"]);
-      if (due === 0 || d < due) due = d;
+      earliest(num(r["due_at"]));
     }
-    db.prepare("UPDATE subjects SET pairs_key = ?, pairs_due = ? WHERE id = ?").run(pairsKey(pairs), due, subjectId);
+    const refRows = db
+      .prepare(
+        `SELECT p.host_id, ${digestText("d")} AS digest, p.verified_at + p.due_in * 60 AS due_at
+         FROM referrer_pairs p JOIN digests d ON d.id = p.digest_id WHERE p.subject_id = ?`,
+      )
+      .all(subjectId);
+    const refs: [string, string][] = [];
+    for (const r of refRows) {
+      refs.push([this.hosts.byId.get(num(r["host_id"])) ?? "", String(r["digest"])]);
+      earliest(num(r["due_at"]));
+    }
+    db.prepare("UPDATE subjects SET pairs_key = ?, ref_key = ?, pairs_due = ? WHERE id = ?").run(pairsKey(pairs), refKey(refs), due, subjectId);
   }
 }

@@ -4,10 +4,10 @@ import { WriteApplier } from "./apply.ts";
 import { loadLedger } from "./load.ts";
 import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import type { Database } from "./sqlite.ts";
-import type { Pair, Subject, SubjectKey, SubjectUpdate, Write } from "./types.ts";
+import type { Pair, ReferrerPair, Subject, SubjectKey, SubjectUpdate, Write } from "./types.ts";
 
 export { FAMILIES, type SubjectState, type Suffix } from "./codes.ts";
-export type { Pair, Subject, SubjectKey, SubjectUpdate } from "./types.ts";
+export type { LedgerReferrer, Pair, ReferrerPair, Subject, SubjectKey, SubjectUpdate } from "./types.ts";
 
 /**
  * The ledger of one run: everything read once at open (a run asks about every group), writes
@@ -100,6 +100,24 @@ export class Ledger {
       }));
   }
 
+  /** The mirrors seen to serve and list each of its referrers: read when asked, as pairsOf(). */
+  referrerPairsOf(subject: Subject): ReferrerPair[] {
+    const db = this.opened?.db;
+    if (db === undefined) return [];
+    return db
+      .prepare(
+        `SELECT p.host_id, ${digestText("d")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
+         FROM referrer_pairs p JOIN digests d ON d.id = p.digest_id WHERE p.subject_id = ?`,
+      )
+      .all(subject.id)
+      .map((r) => ({
+        mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
+        digest: String(r["digest"]),
+        verifiedAt: num(r["verified_at"]),
+        dueAt: num(r["due_at"]),
+      }));
+  }
+
   /** The children of an index, [] for a plain manifest, undefined when never read. */
   children(digest: string): readonly string[] | undefined {
     return this.childrenOf.get(digest);
@@ -134,6 +152,11 @@ export class Ledger {
   /** The mirror was seen not to hold what the ledger said. */
   dropPair(key: SubjectKey, mirror: string, suffix: Suffix): void {
     this.pending.push({ kind: "unpair", key, mirror, suffix });
+  }
+
+  /** Only after `mirror` was seen, or made, to serve the referrer `digest` by digest and list it. */
+  putReferrerPair(key: SubjectKey, mirror: string, digest: string, verifiedAt: number, dueAt: number): void {
+    this.pending.push({ kind: "refpair", key, mirror, digest, verifiedAt, dueAt });
   }
 
   get pendingWrites(): number {
@@ -177,7 +200,10 @@ export class Ledger {
    * each ledger subject still in the plan to its mirrors and the summary a fully replicated
    * subject has: only subjects whose summary differs have their pairs read.
    */
-  prune(live: ReadonlyMap<number, { readonly mirrors: readonly string[]; readonly expectedKey: number }>, keepRunsSince: number): { subjects: number; pairs: number } {
+  prune(
+    live: ReadonlyMap<number, { readonly mirrors: readonly string[]; readonly expectedKey: number; readonly expectedRefKey?: number }>,
+    keepRunsSince: number,
+  ): { subjects: number; pairs: number } {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
     this.flush();
@@ -191,13 +217,21 @@ export class Ledger {
             subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
             continue;
           }
-          if (s.pairsKey === l.expectedKey || s.pairsKey === 0) continue;
+          const tagsSettled = s.pairsKey === l.expectedKey || s.pairsKey === 0;
+          const refsSettled = s.refKey === (l.expectedRefKey ?? 0) || s.refKey === 0;
+          if (tagsSettled && refsSettled) continue;
           let changed = 0;
-          for (const p of this.pairsOf(s)) {
+          for (const p of tagsSettled ? [] : this.pairsOf(s)) {
             if (l.mirrors.includes(p.mirror)) continue;
             const hostId = this.hosts.byName.get(p.mirror);
             if (hostId === undefined) continue;
             changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;
+          }
+          for (const p of refsSettled ? [] : this.referrerPairsOf(s)) {
+            if (l.mirrors.includes(p.mirror)) continue;
+            const hostId = this.hosts.byName.get(p.mirror);
+            if (hostId === undefined) continue;
+            changed += db.prepare("DELETE FROM referrer_pairs WHERE subject_id = ? AND host_id = ?").run(s.id, hostId).changes;
           }
           if (changed > 0) this.applier.summarise(db, s.id);
           pairs += changed;

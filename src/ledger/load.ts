@@ -1,8 +1,8 @@
 // Reading a ledger whole when it opens (a run asks about every group): names, subjects with their
-// tags and pair summaries, which digests were read and the children of indexes. No pair row.
+// tags, referrers and pair summaries, which digests were read and the children of indexes. No pair row.
 import { digestText, familiesOf, noChildren, num, STATES, suffixOf, type Names, type Suffix } from "./codes.ts";
 import type { Database } from "./sqlite.ts";
-import type { Subject, SubjectKey } from "./types.ts";
+import type { LedgerReferrer, Subject, SubjectKey } from "./types.ts";
 
 export interface LoadTarget {
   readonly hosts: Names;
@@ -10,6 +10,9 @@ export interface LoadTarget {
   index(key: SubjectKey, subject: Subject): void;
   readonly childrenOf: Map<string, readonly string[]>;
 }
+
+/** Shared by every subject without referrers. */
+const noReferrers: readonly LedgerReferrer[] = [];
 
 export function loadLedger(db: Database, into: LoadTarget): void {
   for (const r of db.prepare("SELECT id, name FROM hosts").all()) into.hosts.add(num(r["id"]), String(r["name"]));
@@ -23,10 +26,25 @@ export function loadLedger(db: Database, into: LoadTarget): void {
     if (m === undefined) tags.set(id, (m = new Map()));
     m.set(suffixOf(num(r["suffix"])), String(r["digest"]));
   }
+  const referrers = new Map<number, LedgerReferrer[]>();
+  const types = new Map<number, string>(db.prepare("SELECT id, name FROM artifact_types").all().map((r) => [num(r["id"]), String(r["name"])]));
+  const refRows = db
+    .prepare(
+      `SELECT r.subject_id, ${digestText("d")} AS digest, ${digestText("o")} AS of, r.type_id FROM subject_referrers r
+       JOIN digests d ON d.id = r.digest_id JOIN digests o ON o.id = r.of_digest_id`,
+    )
+    .all();
+  for (const r of refRows) {
+    const id = num(r["subject_id"]);
+    let list = referrers.get(id);
+    if (list === undefined) referrers.set(id, (list = []));
+    list.push({ digest: String(r["digest"]), of: String(r["of"]), artifactType: types.get(num(r["type_id"])) ?? "" });
+  }
+  const selections = new Map<number, string>(db.prepare("SELECT id, types FROM referrer_selections").all().map((r) => [num(r["id"]), String(r["types"])]));
   const rows = db
     .prepare(
       `SELECT s.id, s.host_id, s.repository_id, ${digestText("d")} AS digest, s.state, s.first_seen, s.signed_at, s.checked_at,
-              s.due_at, s.families, s.pairs_key, s.pairs_due
+              s.due_at, s.families, s.pairs_key, s.pairs_due, s.ref_key, s.referrers_looked, s.referrers_due
        FROM subjects s JOIN digests d ON d.id = s.digest_id`,
     )
     .all();
@@ -49,6 +67,10 @@ export function loadLedger(db: Database, into: LoadTarget): void {
       pairsKey: num(r["pairs_key"]),
       pairsDue: num(r["pairs_due"]),
       families: familiesOf(num(r["families"])),
+      referrers: referrers.get(id) ?? noReferrers,
+      refKey: num(r["ref_key"]),
+      referrersLooked: selections.get(num(r["referrers_looked"])),
+      referrersDue: num(r["referrers_due"]),
     });
   }
   const isIndex = new Map<string, boolean>();

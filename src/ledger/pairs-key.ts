@@ -54,3 +54,22 @@ export function listKey(a: readonly string[], b: readonly string[]): number {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
+
+/**
+ * The key of a subject's verified (mirror, referrer) pairs. A full product (every one of these
+ * mirrors holds every one of these referrers, the settled case) keys as listKey(mirrors,
+ * referrers), both sorted, so a warm run computes the expected key from the plan's mirrors and the
+ * ledger's referrers without a string per pair; anything else keys as the pairs themselves.
+ */
+export function refKey(pairs: readonly (readonly [string, string])[]): number {
+  if (pairs.length === 0) return 0;
+  const hosts = [...new Set(pairs.map(([h]) => h))].sort();
+  const digests = [...new Set(pairs.map(([, d]) => d))].sort();
+  if (hosts.length * digests.length === new Set(pairs.map(([h, d]) => `${h}\t${d}`)).size) return listKey(hosts, digests);
+  return pairsKey(pairs.map(([h, d]) => [h, `@${d}`]));
+}
+
+/** What refKey() is once every mirror holds every referrer: 0 without referrers. */
+export function expectedRefKey(sortedMirrors: readonly string[], sortedReferrers: readonly string[]): number {
+  return sortedReferrers.length === 0 || sortedMirrors.length === 0 ? 0 : listKey(sortedMirrors, sortedReferrers);
+}

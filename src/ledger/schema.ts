@@ -73,6 +73,40 @@ export const migrations: readonly string[] = [
     summary TEXT NOT NULL DEFAULT '{}'
   );
   `,
+  // 2: OCI 1.1 referrers (Sigstore bundles, attestations) beside the tag families.
+  `
+  CREATE TABLE artifact_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  -- The artifact-type selections runs looked for ("all", or the sorted types joined by ","):
+  -- a run that asks for more re-reads the primary, as for tag families.
+  CREATE TABLE referrer_selections (id INTEGER PRIMARY KEY, types TEXT NOT NULL UNIQUE);
+  -- The primary's selected referrers of a subject, to depth 2: of_digest is the digest a referrer
+  -- refers to (the subject's own, or a depth-1 referrer's).
+  CREATE TABLE subject_referrers (
+    subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+    digest_id INTEGER NOT NULL REFERENCES digests(id),
+    of_digest_id INTEGER NOT NULL REFERENCES digests(id),
+    type_id INTEGER NOT NULL REFERENCES artifact_types(id),
+    PRIMARY KEY (subject_id, digest_id)
+  ) WITHOUT ROWID;
+  -- A mirror seen, or made, to serve the referrer by digest and list it (referrers API or
+  -- fallback index). Deleted when the referrer leaves the subject's set.
+  CREATE TABLE referrer_pairs (
+    subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    digest_id INTEGER NOT NULL REFERENCES digests(id),
+    verified_at INTEGER NOT NULL,
+    due_in INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, host_id, digest_id)
+  ) WITHOUT ROWID;
+  -- referrers_looked: the selection last looked for (0: never). referrers_due: when a subject
+  -- never looked at is first looked at; ref_key: the summary of its referrer pairs.
+  ALTER TABLE subjects ADD COLUMN referrers_looked INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE subjects ADD COLUMN referrers_due INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE subjects ADD COLUMN ref_key INTEGER NOT NULL DEFAULT 0;
+  -- Subjects a version-1 ledger knew: their first referrer lookups spread over one default
+  -- re-verify window (24h), not all in the first run after the upgrade.
+  UPDATE subjects SET referrers_due = CAST(strftime('%s', 'now') AS INTEGER) + abs(random() % 86400);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

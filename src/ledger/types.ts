@@ -13,6 +13,18 @@ export interface SubjectUpdate {
   readonly tags: ReadonlyMap<Suffix, string>;
   /** The suffixes looked for on the primary, this run's and earlier runs' whose tags were kept (default sig). */
   readonly families?: ReadonlySet<Suffix>;
+  /** The primary's selected referrers (depth 1 and 2); undefined: as the ledger had them. */
+  readonly referrers?: readonly LedgerReferrer[];
+  /** The artifact-type selection the referrers were looked for with ("all", or sorted types joined by ","). */
+  readonly referrersLooked?: string;
+}
+
+/** A referrer of a subject on the primary: its manifest digest, what it refers to, its artifact type. */
+export interface LedgerReferrer {
+  readonly digest: string;
+  /** The subject's digest, or a depth-1 referrer's (a signature of an SBOM). */
+  readonly of: string;
+  readonly artifactType: string;
 }
 
 /** A subject as the ledger holds it. */
@@ -21,9 +33,23 @@ export interface Subject extends SubjectUpdate {
   readonly key: SubjectKey;
   /** pairsKey() of its verified (mirror, suffix) pairs: a warm run compares it and reads no pair. */
   readonly pairsKey: number;
-  /** The earliest due time of those pairs. */
+  /** The earliest due time of those pairs and of its referrer pairs. */
   readonly pairsDue: number;
   readonly families: ReadonlySet<Suffix>;
+  readonly referrers: readonly LedgerReferrer[];
+  /** refKey() of its verified (mirror, referrer) pairs. */
+  readonly refKey: number;
+  /** undefined: never looked for (a subject from before referrers, or new). */
+  readonly referrersLooked: string | undefined;
+  /** When a subject never looked at is first looked at (spread after the upgrade); 0: at once. */
+  readonly referrersDue: number;
+}
+
+export interface ReferrerPair {
+  readonly mirror: string;
+  readonly digest: string;
+  readonly verifiedAt: number;
+  readonly dueAt: number;
 }
 
 export interface Pair {
@@ -47,4 +73,5 @@ export type Write =
   | { kind: "subject"; key: SubjectKey; update: SubjectUpdate }
   | { kind: "children"; digest: string; isIndex: boolean; children: readonly string[] }
   | { kind: "pair"; key: SubjectKey; mirror: string; suffix: Suffix; digest: string; verifiedAt: number; dueAt: number }
-  | { kind: "unpair"; key: SubjectKey; mirror: string; suffix: Suffix };
+  | { kind: "unpair"; key: SubjectKey; mirror: string; suffix: Suffix }
+  | { kind: "refpair"; key: SubjectKey; mirror: string; digest: string; verifiedAt: number; dueAt: number };

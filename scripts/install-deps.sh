@@ -21,3 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# Go-built test tools for the referrers tests (cosign, olareg, regctl, oras); skips without Go.
+scripts/install-go-tools.sh

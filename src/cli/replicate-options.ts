@@ -11,6 +11,12 @@ export const scopeOptions: OptionSpecs = {
     help: "signature-family tags to replicate, comma-separated from sig,att,sbom; att and sbom are written per mirror by kpromo, so opt-in",
     default: "sig",
   },
+  referrers: {
+    type: "string",
+    value: "LIST",
+    help: "OCI 1.1 referrers to replicate, by artifact type: default (Sigstore bundles, in-toto attestations, cosign's OCI 1.1 signature and attestation types; not SBOMs), all, none, or a comma-separated list of media types; referrers of a referrer to depth 2 with the same filter; widening re-reads the primary at once",
+    default: "default",
+  },
   "reverify-after": { type: "string", value: "D", help: "re-check verified pairs and signed primaries after D (jittered up to 10% earlier); 0s checks everything now (and keeps the default window for what it verifies)", default: "24h" },
   settle: { type: "string", value: "D", help: "re-read a signature on the primary every run while it is younger than D (the signer appends)", default: "2h" },
   "unsigned-recheck-max": { type: "string", value: "D", help: "unsigned digests are re-checked on a backoff of a quarter of their age, at most D", default: "24h" },

@@ -9,6 +9,7 @@ import { RegistryClient } from "../registry/client.ts";
 import { isHostFailure } from "../registry/index.ts";
 import { Engine, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
+import { parseSelection, type ReferrerSelection } from "../replicate/referrer-selection.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
 import { junitPath, writeJunit } from "../report/junit.ts";
@@ -44,6 +45,13 @@ function parseSuffixes(args: ParsedArgs): Suffix[] {
     if (!out.includes(s)) out.push(s);
   }
   return out;
+}
+
+function parseReferrers(args: ParsedArgs): ReferrerSelection {
+  const text = args.string("referrers") ?? "default";
+  const s = parseSelection(text);
+  if (s === undefined) throw args.bad("referrers", "default, all, none, or a comma-separated list of artifact types (media types)", text);
+  return s;
 }
 
 function parseScope(args: ParsedArgs, plan: Plan): Scope {
@@ -120,6 +128,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   // Everything that can be wrong with the input is found before anything is sent or opened.
   const { groups, withoutPrimary, primaries, scope } = planRun(args, ctx);
   const suffixes = parseSuffixes(args);
+  const referrers = parseReferrers(args);
   const sched = schedule(args);
   const now = runClock(ctx.env);
   const dryRun = verb === "verify" || args.flag("dry-run");
@@ -186,6 +195,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   const engine = new Engine(client, ledger, {
     verb,
     suffixes,
+    referrers,
     schedule: sched,
     dryRun,
     forceOverwrite: args.flag("force-overwrite"),

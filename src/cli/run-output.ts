@@ -28,6 +28,20 @@ export function logEvent(log: Logger, e: EngineEvent): void {
     case "failed":
       log.error(`failed: ${e.host}/${e.repository}:${e.tag}: ${e.reason}`, f(e));
       return;
+    case "referrer-copied":
+    case "would-copy-referrer":
+      log.info(`${e.kind === "referrer-copied" ? "copied" : "would copy"} referrer ${e.repository}@${e.digest} (${e.artifactType}) of ${e.of} to ${e.host}`, f(e));
+      return;
+    case "index-updated":
+    case "would-update-index":
+      log.info(`${e.kind === "index-updated" ? "updated" : "would update"} the fallback index ${e.host}/${e.repository}:${e.tag}: ${e.added} added, ${e.kept} of other writers kept`, f(e));
+      return;
+    case "foreign-referrer":
+      log.info(`${e.host}/${e.repository}@${e.digest}: a referrer of ${e.of} the primary lacks (${e.reason}); left alone`, f(e));
+      return;
+    case "index-entry-gone":
+      log.warn(`${e.host}/${e.repository}: ${e.reason}`, f(e));
+      return;
     case "given-up":
       log.error(`giving up on ${e.host} for this run: ${e.reason}`, f({ host: e.host }));
       return;

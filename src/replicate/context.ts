@@ -2,9 +2,10 @@
 // pair (checked, failed, not reached), the ledger's write cadence and the first fatal error.
 import type { Suffix } from "../cosign/tags.ts";
 import type { Ledger, SubjectState } from "../ledger/ledger.ts";
-import { expectedPairsKey, listKey } from "../ledger/pairs-key.ts";
+import { expectedPairsKey, expectedRefKey, listKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
 import type { RegistryPort } from "./port.ts";
+import { selectionText, type ReferrerSelection } from "./referrer-selection.ts";
 import { TagResolver } from "./repo-tags.ts";
 import { pairDueAt, subjectDueAt, type ScheduleOptions } from "./schedule.ts";
 import { Tally } from "./tally.ts";
@@ -13,6 +14,8 @@ import type { Work } from "./work.ts";
 export interface EngineOptions {
   readonly verb: "replicate" | "verify";
   readonly suffixes: readonly Suffix[];
+  /** Which OCI 1.1 referrers are carried (default: Sigstore bundles and attestations). */
+  readonly referrers: ReferrerSelection;
   readonly schedule: ScheduleOptions;
   /** Reads only: no registry write, no ledger write. */
   readonly dryRun: boolean;
@@ -43,7 +46,10 @@ export type EngineEvent =
   | { kind: "copied" | "would-copy"; host: string; repository: string; tag: string; digest: string }
   | { kind: "replaced" | "would-replace"; host: string; repository: string; tag: string; digest: string; from: string }
   | { kind: "conflict" | "failed" | "drift"; host: string; repository: string; tag: string; digest?: string; reason: string }
-  | { kind: "given-up"; host: string; reason: string };
+  | { kind: "given-up"; host: string; reason: string }
+  | { kind: "referrer-copied" | "would-copy-referrer"; host: string; repository: string; digest: string; of: string; artifactType: string }
+  | { kind: "index-updated" | "would-update-index"; host: string; repository: string; tag: string; added: number; kept: number }
+  | { kind: "foreign-referrer" | "index-entry-gone"; host: string; repository: string; digest: string; of: string; reason: string };
 
 export type StopReason = "signal" | "deadline" | "error";
 
@@ -62,7 +68,7 @@ export class RunContext {
   readonly tally = new Tally();
   overwrites = 0;
   /** Ledger subject id -> its mirrors now, for pruning the ledger after a complete run. */
-  readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number }>();
+  readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number; readonly expectedRefKey: number }>();
   private readonly expectedKeys = new Map<number, number>();
   private readonly announcedGivenUp = new Set<string>();
   private lastFlush: number;
@@ -137,6 +143,16 @@ export class RunContext {
     this.lastFlush = this.o.now();
   }
 
+  /** Per host: whether it answers the referrers API ("api") or needs the fallback tag ("tag"), once learned. */
+  readonly referrersVia = new Map<string, "api" | "tag">();
+
+  /** The referrer-pair summary a subject has once every mirror serves and lists each of its referrers. */
+  expectedRefKey(w: Work): number {
+    if (w.expectedRef !== undefined) return w.expectedRef;
+    w.expectedRef = w.referrers.length === 0 ? 0 : expectedRefKey(w.mirrors, [...new Set(w.referrers.map((r) => r.digest))].sort());
+    return w.expectedRef;
+  }
+
   /** The pair summary a subject has once every mirror holds every family tag it has. */
   expectedKey(w: Work): number {
     if (w.expected !== undefined) return w.expected;
@@ -157,6 +173,7 @@ export class RunContext {
     w.state = state;
     w.tags = tags;
     w.expected = undefined;
+    w.expectedRef = undefined;
     this.tally.host(w.key.primary, "primary").checked++;
     if (!this.writes) return;
     const families = new Set<Suffix>(this.o.suffixes);
@@ -169,7 +186,17 @@ export class RunContext {
       dueAt: subjectDueAt(state, firstSeen, signedAt, checkedAt, this.o.schedule, this.o.random()),
       tags,
       families,
+      ...(w.referrersRead ? { referrers: w.referrers.map((r) => ({ digest: r.digest, of: r.of, artifactType: r.artifactType })), referrersLooked: selectionText(this.o.referrers) } : {}),
     });
+    this.maybeFlush();
+  }
+
+  /** Only after `mirror` was seen, or made, to serve the referrer by digest and list it. */
+  verifiedReferrer(w: Work, mirror: string, digest: string): void {
+    if (!this.writes) return;
+    if (w.known === undefined && w.state === undefined) return;
+    const at = Math.floor(this.nowSec() / 60) * 60;
+    this.ledger.putReferrerPair(w.key, mirror, digest, at, pairDueAt(at, this.o.schedule, this.o.random()));
     this.maybeFlush();
   }
 

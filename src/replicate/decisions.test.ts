@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { isDue, mirrorsSettled, pairDue, primaryDue, type PrimaryDueInput, type SettledInput } from "./due.ts";
 import { overwriteDecision, type OverwriteInput } from "./overwrite.ts";
 import { pairAction, type PairAction, type Seen } from "./pair-action.ts";
+import { covers, defaultSelection, parseSelection, selectionText, selects } from "./referrer-selection.ts";
 import { defaultSchedule, type ScheduleOptions } from "./schedule.ts";
 
 const o = defaultSchedule;
@@ -21,8 +22,8 @@ describe("isDue", () => {
 });
 
 describe("primaryDue", () => {
-  const known = { dueAt: NOW + 60, families: new Set(["sig"]) };
-  const base: PrimaryDueInput = { verb: "replicate", known, manifestRead: true, families: ["sig"] };
+  const known = { dueAt: NOW + 60, families: new Set(["sig"]), referrersLooked: selectionText(defaultSelection), referrersDue: 0 };
+  const base: PrimaryDueInput = { verb: "replicate", known, manifestRead: true, families: ["sig"], referrers: defaultSelection };
   const rows: [string, PrimaryDueInput, ScheduleOptions, boolean][] = [
     ["known, read, not due", base, o, false],
     ["forced", base, forced, true],
@@ -32,6 +33,10 @@ describe("primaryDue", () => {
     ["a family no run looked for (--tag-suffixes widened)", { ...base, families: ["sig", "att"] }, o, true],
     ["a narrower family list is not a reason", { ...base, known: { ...known, families: new Set(["sig", "att"]) } }, o, false],
     ["verify always reads", { ...base, verb: "verify" }, o, true],
+    ["referrers never looked for, first look spread later", { ...base, known: { ...known, referrersLooked: undefined, referrersDue: NOW + 1 } }, o, false],
+    ["referrers never looked for, first look come", { ...base, known: { ...known, referrersLooked: undefined, referrersDue: NOW } }, o, true],
+    ["--referrers widened to all", { ...base, referrers: { kind: "all" } }, o, true],
+    ["--referrers none: never a reason", { ...base, referrers: { kind: "none" }, known: { ...known, referrersLooked: undefined, referrersDue: 0 } }, o, false],
   ];
   test.each(rows)("%s", (_name, input, s, want) => {
     expect(primaryDue(input, NOW, s)).toBe(want);
@@ -40,13 +45,14 @@ describe("primaryDue", () => {
 
 describe("mirrorsSettled", () => {
   const tags = new Map([["sig", "sha256:a"]]);
-  const base: SettledInput = { verb: "replicate", known: { tags, pairsKey: 7, pairsDue: NOW + 60 }, tags, families: ["sig"], expectedKey: 7 };
+  const base: SettledInput = { verb: "replicate", known: { tags, pairsKey: 7, refKey: 3, pairsDue: NOW + 60 }, tags, families: ["sig"], expectedKey: 7, expectedRefKey: 3 };
   const rows: [string, SettledInput, ScheduleOptions, boolean][] = [
     ["every pair verified, none due", base, o, true],
     ["forced", base, forced, false],
     ["verify asks every mirror", { ...base, verb: "verify" }, o, false],
     ["new subject", { ...base, known: undefined }, o, false],
-    ["a pair due", { ...base, known: { tags, pairsKey: 7, pairsDue: NOW } }, o, false],
+    ["a pair due", { ...base, known: { tags, pairsKey: 7, refKey: 3, pairsDue: NOW } }, o, false],
+    ["a referrer pair missing", { ...base, expectedRefKey: 4 }, o, false],
     ["a pair missing (summary differs)", { ...base, expectedKey: 8 }, o, false],
     ["the primary's tag moved", { ...base, tags: new Map([["sig", "sha256:b"]]) }, o, false],
     ["a tag outside this run's families moved: not this run's business", { ...base, tags: new Map([...tags, ["att", "sha256:c"]]) }, o, true],
@@ -112,5 +118,45 @@ describe("overwriteDecision", () => {
   test("the conflict says why", () => {
     const d = overwriteDecision({ ...base, overwritesSoFar: 3, maxOverwrites: 3 });
     expect(d).toEqual({ kind: "conflict", reason: "not replaced: --max-overwrites 3 reached" });
+  });
+});
+
+describe("referrer selection", () => {
+  test.each([
+    ["default", "types"],
+    ["all", "all"],
+    ["none", "none"],
+    ["application/vnd.in-toto+json", "types"],
+    ["application/vnd.dev.sigstore.bundle+json;version=0.3, application/spdx+json", "types"],
+    ["", undefined],
+    ["not a type", undefined],
+    ["application/x,", undefined],
+  ] as const)("--referrers %p -> %p", (text, kind) => {
+    expect(parseSelection(text)?.kind).toBe(kind);
+  });
+
+  test("the default carries bundles, attestations and cosign's OCI 1.1 types, not SBOMs", () => {
+    for (const t of ["application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.in-toto+json", "application/vnd.dev.cosign.artifact.sig.v1+json"]) {
+      expect(selects(defaultSelection, t)).toBe(true);
+    }
+    expect(selects(defaultSelection, "application/spdx+json")).toBe(false);
+    expect(selects(defaultSelection, "application/vnd.dev.cosign.artifact.sbom.v1+json")).toBe(false);
+    expect(selects({ kind: "all" }, "application/spdx+json")).toBe(true);
+    expect(selects({ kind: "none" }, "application/vnd.in-toto+json")).toBe(false);
+  });
+
+  const spdx = parseSelection("application/spdx+json");
+  const both = parseSelection("application/spdx+json,application/vnd.in-toto+json");
+  test.each([
+    ["all looked, anything wanted", "all", defaultSelection, true],
+    ["the same list", selectionText(defaultSelection), defaultSelection, true],
+    ["widened to all", selectionText(defaultSelection), { kind: "all" } as const, false],
+    ["widened by a type", "application/vnd.in-toto+json", both, false],
+    ["narrowed", "application/spdx+json,application/vnd.in-toto+json", spdx, true],
+    ["none looked", "none", defaultSelection, false],
+    ["none wanted", "none", { kind: "none" } as const, true],
+  ] as const)("covers: %s", (_name, looked, wanted, want) => {
+    if (wanted === undefined) throw new Error("bad selection");
+    expect(covers(looked, wanted)).toBe(want);
   });
 });

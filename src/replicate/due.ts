@@ -1,5 +1,6 @@
 // What is due this run: pure decisions over what the ledger knows and the clock. Times in epoch
 // seconds. When each piece of knowledge falls due is schedule.ts's; whether it is due now is here.
+import { covers, type ReferrerSelection } from "./referrer-selection.ts";
 import type { ScheduleOptions } from "./schedule.ts";
 
 /** Due when its time has come; a forced run (`--reverify-after 0s`) makes everything due. */
@@ -12,6 +13,10 @@ export interface KnownPrimary {
   readonly dueAt: number;
   /** The tag families some run looked for on the primary. */
   readonly families: ReadonlySet<string>;
+  /** The referrer selection last looked for; undefined: never (a subject from before referrers). */
+  readonly referrersLooked: string | undefined;
+  /** When a subject never looked at for referrers is first looked at (spread after an upgrade). */
+  readonly referrersDue: number;
 }
 
 export interface PrimaryDueInput {
@@ -21,6 +26,8 @@ export interface PrimaryDueInput {
   readonly manifestRead: boolean;
   /** The families this run looks for. */
   readonly families: readonly string[];
+  /** The referrers this run looks for. */
+  readonly referrers: ReferrerSelection;
 }
 
 /** Whether the primary's state of a subject must be read this run. */
@@ -28,19 +35,26 @@ export function primaryDue(i: PrimaryDueInput, now: number, o: ScheduleOptions):
   if (i.verb === "verify" || i.known === undefined || !i.manifestRead) return true;
   // A family no run looked for yet (--tag-suffixes widened): the ledger cannot say it is absent.
   for (const f of i.families) if (!i.known.families.has(f)) return true;
+  if (i.referrers.kind !== "none") {
+    const looked = i.known.referrersLooked;
+    // Never looked (known from before referrers): at its spread first-look time, not all at once.
+    if (looked === undefined ? i.known.referrersDue <= now : !covers(looked, i.referrers)) return true;
+  }
   return isDue(i.known.dueAt, now, o);
 }
 
 export interface SettledInput {
   readonly verb: "replicate" | "verify";
   readonly known:
-    | { readonly tags: ReadonlyMap<string, string>; readonly pairsKey: number; readonly pairsDue: number }
+    | { readonly tags: ReadonlyMap<string, string>; readonly pairsKey: number; readonly refKey: number; readonly pairsDue: number }
     | undefined;
   /** The primary's tags as this run knows them (read now, or the ledger's when not due). */
   readonly tags: ReadonlyMap<string, string>;
   readonly families: readonly string[];
   /** The pair summary a subject has once every mirror holds every tag it has. */
   readonly expectedKey: number;
+  /** Likewise for its referrers (0 without). */
+  readonly expectedRefKey: number;
 }
 
 /** Nothing to ask any mirror: the primary's tags are the ledger's, and every pair is there and not due. */
@@ -48,7 +62,7 @@ export function mirrorsSettled(i: SettledInput, now: number, o: ScheduleOptions)
   const k = i.known;
   if (k === undefined || i.verb === "verify" || o.force) return false;
   for (const f of i.families) if (i.tags.get(f) !== k.tags.get(f)) return false;
-  return k.pairsKey === i.expectedKey && !isDue(k.pairsDue, now, o);
+  return k.pairsKey === i.expectedKey && k.refKey === i.expectedRefKey && !isDue(k.pairsDue, now, o);
 }
 
 export interface PairDueInput {

@@ -9,6 +9,7 @@ import { familyTag } from "../cosign/tags.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { Engine, type EngineOptions, type ReplicaGroup } from "./engine.ts";
 import { imageManifest, MemoryRegistry, signatureManifest, type Call } from "./memory-port.test-util.ts";
+import { defaultSelection } from "./referrer-selection.ts";
 import { defaultSchedule } from "./schedule.ts";
 
 const P = "primary.example";
@@ -52,6 +53,7 @@ function options(over: Partial<EngineOptions> = {}): EngineOptions {
   return {
     verb: "replicate",
     suffixes: ["sig"],
+    referrers: defaultSelection,
     schedule: defaultSchedule,
     dryRun: false,
     forceOverwrite: false,

@@ -4,6 +4,7 @@
 import { familyTag, type Suffix } from "../cosign/tags.ts";
 import type { RunContext, Where } from "./context.ts";
 import { mirrorsSettled, pairDue } from "./due.ts";
+import { checkMirrorReferrers } from "./mirror-referrers.ts";
 import { overwriteDecision } from "./overwrite.ts";
 import { pairAction, type Seen } from "./pair-action.ts";
 import type { TagLookup, TagState } from "./repo-tags.ts";
@@ -25,10 +26,13 @@ export async function checkMirrors(ctx: RunContext, primary: string, repository:
     if (list === undefined) byMirror.set(m, (list = []));
     list.push(n);
   };
+  const unsettled: Work[] = [];
   for (const w of works) {
     if (w.readFailed) continue;
     if (w.state === "signed") {
-      if (mirrorsSettled({ verb: o.verb, known: w.known, tags: w.tags, families: o.suffixes, expectedKey: ctx.expectedKey(w) }, now, o.schedule)) continue;
+      const settled = { verb: o.verb, known: w.known, tags: w.tags, families: o.suffixes, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) };
+      if (mirrorsSettled(settled, now, o.schedule)) continue;
+      unsettled.push(w);
       const pairs = new Map((w.known === undefined ? [] : ctx.ledger.pairsOf(w.known)).map((p) => [`${p.mirror}\n${p.suffix}`, p]));
       for (const [suffix, digest] of w.tags) {
         if (!o.suffixes.includes(suffix)) continue;
@@ -45,12 +49,13 @@ export async function checkMirrors(ctx: RunContext, primary: string, repository:
       }
     }
   }
-  await Promise.all(
-    [...byMirror].map(async ([mirror, needs]) => {
+  await Promise.all([
+    ...[...byMirror].map(async ([mirror, needs]) => {
       const found = await ctx.tags.resolve(mirror, repository, needs, o.verb === "replicate");
       await Promise.all(needs.map((n) => settlePair(ctx, primary, mirror, repository, n, found.get(n.tag))));
     }),
-  );
+    o.referrers.kind === "none" ? Promise.resolve() : checkMirrorReferrers(ctx, primary, repository, unsettled),
+  ]);
 }
 
 async function settlePair(ctx: RunContext, primary: string, mirror: string, repository: string, n: Need, seen: TagState | Error | undefined): Promise<void> {

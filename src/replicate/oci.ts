@@ -2,6 +2,7 @@
 
 import { isIndexType } from "../registry/media-types.ts";
 import { isRecord, parseJson } from "../registry/oci-json.ts";
+import type { Referrer } from "./port.ts";
 
 function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
   const v = parseJson(bytes);
@@ -42,4 +43,30 @@ export function holdsEveryLayer(primary: Uint8Array, mirror: Uint8Array): boolea
   if (p === undefined || m === undefined) return false;
   const have = new Set(p);
   return m.every((d) => have.has(d));
+}
+
+/** The entries of an OCI index (a referrers fallback index), as descriptors; [] for anything else. */
+export function indexEntries(bytes: Uint8Array): Referrer[] {
+  const body = parse(bytes);
+  const list = body?.["manifests"];
+  if (!Array.isArray(list)) return [];
+  const out: Referrer[] = [];
+  for (const item of list) {
+    if (!isRecord(item)) continue;
+    const { digest, mediaType, size, artifactType, annotations } = item;
+    if (typeof digest !== "string" || typeof mediaType !== "string" || typeof size !== "number") continue;
+    const notes = isRecord(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
+    out.push({ digest, mediaType, size, ...(typeof artifactType === "string" ? { artifactType } : {}), ...(notes === undefined ? {} : { annotations: notes }) });
+  }
+  return out;
+}
+
+/** The index entry a referrer gets from its own manifest: artifactType (else the config's media type) and its annotations. */
+export function referrerDescriptor(digest: string, mediaType: string, bytes: Uint8Array): Referrer {
+  const body = parse(bytes);
+  const config = body?.["config"];
+  const type = body?.["artifactType"] ?? (isRecord(config) ? config["mediaType"] : undefined);
+  const annotations = body?.["annotations"];
+  const notes = isRecord(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
+  return { digest, mediaType, size: bytes.length, ...(typeof type === "string" ? { artifactType: type } : {}), ...(notes === undefined ? {} : { annotations: notes }) };
 }

@@ -4,6 +4,7 @@ import { familyTag, type Suffix } from "../cosign/tags.ts";
 import type { RunContext } from "./context.ts";
 import { primaryDue } from "./due.ts";
 import { indexChildren } from "./oci.ts";
+import { readPrimaryReferrers } from "./primary-referrers.ts";
 import type { TagLookup, TagState } from "./repo-tags.ts";
 import { noTags, type Work } from "./work.ts";
 
@@ -26,7 +27,7 @@ export async function readPrimary(
       if (done.has(w)) continue;
       done.add(w);
       const manifestRead = ledger.children(w.key.digest) !== undefined;
-      if (primaryDue({ verb: o.verb, known: w.known, manifestRead, families: o.suffixes }, now, o.schedule)) due.push(w);
+      if (primaryDue({ verb: o.verb, known: w.known, manifestRead, families: o.suffixes, referrers: o.referrers }, now, o.schedule)) due.push(w);
       else {
         w.state = w.known?.state;
         w.tags = w.known?.tags ?? noTags;
@@ -38,7 +39,10 @@ export async function readPrimary(
     for (const w of present) {
       for (const s of o.suffixes) lookups.push({ tag: familyTag(w.key.digest, s), expectPresent: w.known?.tags.has(s) ?? false });
     }
-    const found = lookups.length === 0 ? new Map<string, TagState | Error>() : await ctx.tags.resolve(primary, repository, lookups, false);
+    const [found] = await Promise.all([
+      lookups.length === 0 ? new Map<string, TagState | Error>() : ctx.tags.resolve(primary, repository, lookups, false),
+      readPrimaryReferrers(ctx, primary, repository, [...present]),
+    ]);
     const checkedAt = ctx.nowSec();
     for (const w of due) {
       if (w.readFailed) continue;
@@ -60,7 +64,9 @@ export async function readPrimary(
       }
       // Tags outside this run's family stay as the ledger had them.
       for (const [s, d] of w.known?.tags ?? []) if (!o.suffixes.includes(s)) tags.set(s, d);
-      ctx.settle(w, present.has(w) ? (tags.size > 0 ? "signed" : "unsigned") : "missing", tags, checkedAt);
+      // Signed: a family tag, or a selected referrer (a Sigstore bundle, an attestation).
+      const signed = tags.size > 0 || w.referrers.length > 0;
+      ctx.settle(w, present.has(w) ? (signed ? "signed" : "unsigned") : "missing", tags, checkedAt);
     }
   }
 }

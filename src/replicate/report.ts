@@ -53,6 +53,9 @@ export function buildReport(i: ReportInput): Report {
       failed: h.failed,
       conflicts: h.conflicts,
       notReached: h.notReached,
+      referrersChecked: h.referrersChecked,
+      referrersCopied: h.referrersCopied,
+      referrersThere: h.referrersThere,
       ...(h.givenUp === undefined ? {} : { givenUp: h.givenUp }),
     };
   });
@@ -74,6 +77,7 @@ export function buildReport(i: ReportInput): Report {
     conflicts: t.conflicts.length,
     failed: t.failures.length,
     notReached: t.notReached,
+    referrers: t.referrers,
     ...(i.stoppedBy === undefined ? {} : { stoppedBy: i.stoppedBy }),
     repositories: i.repositories,
     repositoriesLeft: i.repositoriesLeft,
@@ -99,6 +103,9 @@ export function summaryLines(r: Report, maxDuration?: string): string[] {
     `${r.verb}: pairs checked ${r.pairsChecked}, ${copied} ${r.copied}, ${replaced} ${r.replaced}, already there ${r.alreadyThere}, conflicts ${r.conflicts}, failed ${r.failed}${notReached}` +
       (r.verb === "verify" ? `, drift ${r.drift.length}` : ""),
   ];
+  if (r.referrers.checked + r.referrers.copied > 0) {
+    lines.push(`${r.verb}: referrers (OCI 1.1): pairs checked ${r.referrers.checked}, ${copied} ${r.referrers.copied}, already there ${r.referrers.there}`);
+  }
   for (const h of r.hosts) {
     const methods = Object.entries(h.byMethod)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -107,8 +114,9 @@ export function summaryLines(r: Report, maxDuration?: string): string[] {
     const paused = h.pausedMs > 0 ? `, paused ${(h.pausedMs / 1000).toFixed(1)}s` : "";
     const given = h.givenUp === undefined ? "" : `, GIVEN UP: ${h.givenUp}`;
     const unreached = h.notReached > 0 ? `, not reached ${h.notReached}` : "";
+    const refs = h.referrersChecked + h.referrersCopied > 0 ? `, referrers ${copied} ${h.referrersCopied} of ${h.referrersChecked} checked` : "";
     lines.push(
-      `${r.verb}: ${h.host} (${h.role}): ${h.requests} requests${methods === "" ? "" : ` (${methods})`}, 429s ${h.status429}${paused}, ${copied} ${h.copied}, ${replaced} ${h.replaced}, failed ${h.failed}, conflicts ${h.conflicts}${unreached}${given}`,
+      `${r.verb}: ${h.host} (${h.role}): ${h.requests} requests${methods === "" ? "" : ` (${methods})`}, 429s ${h.status429}${paused}, ${copied} ${h.copied}, ${replaced} ${h.replaced}, failed ${h.failed}, conflicts ${h.conflicts}${refs}${unreached}${given}`,
     );
   }
   if (r.stoppedBy === "deadline") {

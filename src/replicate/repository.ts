@@ -24,7 +24,19 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       return existing;
     }
     const key = { primary, repository, digest };
-    const w: Work = { key, mirrors, known: ctx.ledger.subject(key), state: undefined, tags: noTags, readFailed: false, expected: undefined };
+    const known = ctx.ledger.subject(key);
+    const w: Work = {
+      key,
+      mirrors,
+      known,
+      state: undefined,
+      tags: noTags,
+      referrers: known?.referrers ?? [],
+      referrersRead: false,
+      readFailed: false,
+      expected: undefined,
+      expectedRef: undefined,
+    };
     works.set(digest, w);
     return w;
   };
@@ -44,7 +56,7 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
 
   await readPrimary(ctx, primary, repository, works, add);
   for (const w of works.values()) {
-    if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w) });
+    if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) });
     if (w.state === "unsigned") ctx.tally.unsigned++;
     if (w.state === "missing") ctx.tally.missingOnPrimary++;
   }

@@ -3,7 +3,7 @@ import type { HostSummary, PairProblem, ReplacedPair } from "../report/types.ts"
 /** The engine's share of a host's summary; the transport counters come from the client. */
 export type HostTally = Pick<
   HostSummary,
-  "host" | "role" | "checked" | "copied" | "replaced" | "alreadyThere" | "failed" | "conflicts" | "notReached" | "givenUp"
+  "host" | "role" | "checked" | "copied" | "replaced" | "alreadyThere" | "failed" | "conflicts" | "notReached" | "givenUp" | "referrersChecked" | "referrersCopied" | "referrersThere"
 >;
 
 /** What a run did, counted as it goes. */
@@ -27,12 +27,25 @@ export class Tally {
   host(host: string, role?: "primary" | "mirror"): HostTally {
     let t = this.perHost.get(host);
     if (t === undefined) {
-      t = { host, role: role ?? "mirror", checked: 0, copied: 0, replaced: 0, alreadyThere: 0, failed: 0, conflicts: 0, notReached: 0 };
+      t = { host, role: role ?? "mirror", checked: 0, copied: 0, replaced: 0, alreadyThere: 0, failed: 0, conflicts: 0, notReached: 0, referrersChecked: 0, referrersCopied: 0, referrersThere: 0 };
       this.perHost.set(host, t);
     } else if (role === "primary") {
       t.role = "primary";
     }
     return t;
+  }
+
+  /** Referrer pairs over every host. */
+  get referrers(): { checked: number; copied: number; there: number } {
+    let checked = 0;
+    let copied = 0;
+    let there = 0;
+    for (const t of this.perHost.values()) {
+      checked += t.referrersChecked;
+      copied += t.referrersCopied;
+      there += t.referrersThere;
+    }
+    return { checked, copied, there };
   }
 
   hosts(): string[] {

@@ -1,6 +1,7 @@
 // A subject as one run knows it: what the ledger said, then what the primary said.
 import type { Suffix } from "../cosign/tags.ts";
-import type { Subject, SubjectKey, SubjectState } from "../ledger/ledger.ts";
+import type { LedgerReferrer, Subject, SubjectKey, SubjectState } from "../ledger/ledger.ts";
+import type { Referrer } from "./port.ts";
 
 /** One (primary, repository, digest) that every mirror must hold the signatures of. */
 export interface ReplicaGroup {
@@ -20,10 +21,21 @@ export interface Work {
   state: SubjectState | undefined;
   /** Replaced, never changed in place: it may be the ledger's own map. */
   tags: ReadonlyMap<Suffix, string>;
+  /** The primary's selected referrers (the ledger's until the primary is read this run). */
+  referrers: readonly WorkReferrer[];
+  /** Whether `referrers` were read from the primary this run (else the ledger's, not re-read). */
+  referrersRead: boolean;
   /** The primary could not be read for it (failed, or not reached): its mirrors are not asked. */
   readFailed: boolean;
   /** expectedKey(), once the tags are known. */
   expected: number | undefined;
+  /** expectedRefKey(), once the referrers are known. */
+  expectedRef: number | undefined;
+}
+
+/** A referrer as the run knows it: the ledger's, and its full descriptor when the primary listed it this run. */
+export interface WorkReferrer extends LedgerReferrer {
+  readonly descriptor?: Referrer;
 }
 
 export const noTags: ReadonlyMap<Suffix, string> = new Map();

@@ -48,6 +48,9 @@ function host(name: string, role: HostSummary["role"], over: Partial<HostSummary
     failed: 0,
     conflicts: 0,
     notReached: 0,
+    referrersChecked: 0,
+    referrersCopied: 0,
+    referrersThere: 0,
     ...over,
   };
 }
@@ -74,6 +77,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
     conflicts: 0,
     failed: 0,
     notReached: 0,
+    referrers: { checked: 0, copied: 0, there: 0 },
     repositories: 40,
     repositoriesLeft: 0,
     hosts: [host("us-central1-docker.pkg.dev", "primary"), host("europe-west1-docker.pkg.dev", "mirror"), host("asia-east1-docker.pkg.dev", "mirror")],

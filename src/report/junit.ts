@@ -86,6 +86,9 @@ function emptySummary(host: string, role: HostSummary["role"]): HostSummary {
     failed: 0,
     conflicts: 0,
     notReached: 0,
+    referrersChecked: 0,
+    referrersCopied: 0,
+    referrersThere: 0,
   };
 }
 
@@ -132,6 +135,7 @@ function countsLine(h: HostSummary): string {
   return [
     `checked ${h.checked}, copied ${h.copied}, replaced ${h.replaced}, already there ${h.alreadyThere}, failed ${h.failed}, conflicts ${h.conflicts}` +
       (h.notReached > 0 ? `, not reached ${h.notReached}` : ""),
+    `referrers: checked ${h.referrersChecked}, copied ${h.referrersCopied}, already there ${h.referrersThere}`,
     `requests ${h.requests}${methods === "" ? "" : ` (${methods})`}${statuses === "" ? "" : `; statuses ${statuses}`}`,
     `retries ${h.retries}, 429s ${h.status429}, paused ${seconds(h.pausedMs)}s, token requests ${h.tokenRequests}, bytes ${h.bytes}`,
     ...(h.givenUp === undefined ? [] : [`given up: ${h.givenUp}`]),

@@ -28,6 +28,10 @@ export interface HostSummary {
   conflicts: number;
   /** Lookups the run stopped before: the deadline or a signal came first (the host answered others). */
   notReached: number;
+  /** OCI 1.1 referrers (Sigstore bundles, attestations): pairs checked, copied, already there. */
+  referrersChecked: number;
+  referrersCopied: number;
+  referrersThere: number;
   /** Why the host was given up for the rest of the run, when it was. */
   givenUp?: string;
 }
@@ -62,6 +66,8 @@ export interface RunReport {
   failed: number;
   /** Pairs (and primary reads) the run stopped before; see `stoppedBy`. */
   notReached: number;
+  /** (referrer, mirror) pairs: checked, copied, already there. */
+  referrers: { checked: number; copied: number; there: number };
   /** What stopped the run before it went through every repository. */
   stoppedBy?: "deadline" | "SIGINT" | "SIGTERM" | "error";
   /** Repositories not started when the run stopped, of `repositories`. */

@@ -257,6 +257,8 @@ type ProxySocket = Socket<Conn | undefined>;
 
 class Conn {
   readonly input = new ByteQueue();
+  /** No byte received yet: the first one tells a TLS handshake from an HTTP request. */
+  fresh = true;
   closed = false;
   private wake: (() => void) | undefined;
   private readonly out: Uint8Array[] = [];
@@ -479,6 +481,14 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       void serve(conn);
     },
     data(socket: ProxySocket, data: Buffer): void {
+      // A TLS ClientHello (go-containerregistry tries HTTPS first on plain-HTTP hosts): answer as a
+      // plain-HTTP Go server does, 400 at once, so the client falls back now, not after a timeout.
+      if (socket.data?.fresh === true && data[0] === 0x16) {
+        socket.write("HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        socket.end();
+        return;
+      }
+      if (socket.data !== undefined) socket.data.fresh = false;
       socket.data?.onData(data);
     },
     drain(socket: ProxySocket): void {

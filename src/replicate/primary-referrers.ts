@@ -30,9 +30,13 @@ const selected = (ctx: RunContext, list: readonly Referrer[], of: string): WorkR
 /** Sets each subject's `referrers` (read this run); a subject whose referrers cannot be read is failed. */
 export async function readPrimaryReferrers(ctx: RunContext, primary: string, repository: string, subjects: readonly Work[]): Promise<void> {
   if (ctx.o.referrers.kind === "none" || subjects.length === 0) return;
-  const [first, ...rest] = subjects;
+  let rest = subjects;
   // The first answer says whether the host has the API; the rest then take the cheaper path.
-  if (first !== undefined && !ctx.referrersVia.has(primary)) await readOne(ctx, primary, repository, first, undefined);
+  const first = subjects[0];
+  if (first !== undefined && !ctx.referrersVia.has(primary)) {
+    await readOne(ctx, primary, repository, first, undefined);
+    rest = subjects.slice(1);
+  }
   let known: Map<string, boolean> | undefined;
   if (ctx.referrersVia.get(primary) === "tag") known = await fallbackTagsPresent(ctx, primary, repository, rest);
   await Promise.all(rest.map((w) => readOne(ctx, primary, repository, w, known)));

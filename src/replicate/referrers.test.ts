@@ -110,6 +110,31 @@ describe("referrers", () => {
     expect(e.tally.referrers.copied).toBe(4);
   });
 
+  test("a primary without the API: every child of an index found through its fallback tag", async () => {
+    const reg = new MemoryRegistry();
+    reg.referrersApi.add(API);
+    const repo = "prod/multi";
+    const children = ["amd64", "arm64", "s390x"].map((a) => {
+      const bytes = imageManifest(a);
+      for (const h of [P, API, TAG]) reg.put(h, repo, bytes);
+      return reg.put(P, repo, bytes);
+    });
+    const index = indexManifest(children);
+    let digest = "";
+    for (const h of [P, API, TAG]) digest = reg.put(h, repo, index);
+    const bundles = [digest, ...children].map((d) => {
+      const b = reg.put(P, repo, referrerManifest(d, BUNDLE, `bundle-${d}`));
+      reg.put(P, repo, referrersIndex([{ digest: b, artifactType: BUNDLE }]), fallbackTag(d));
+      return b;
+    });
+    const e = await run(reg, ledgerPath(), [{ repository: repo, digest, primary: P, mirrors: [API, TAG].sort() }]);
+    expect(e.tally.unsigned).toBe(0);
+    expect(e.tally.referrers.copied).toBe(bundles.length * 2);
+    for (const [i, d] of [digest, ...children].entries()) {
+      expect((await reg.referrers(TAG, repo, d)).referrers.map((r) => r.digest)).toEqual([bundles[i] ?? ""]);
+    }
+  });
+
   test("the next run asks no mirror; once settled, no host at all", async () => {
     const w = world();
     const path = ledgerPath();

@@ -82,6 +82,11 @@ export async function ledgerCommand(args: ParsedArgs, ctx: RunContext): Promise<
       for (const h of e.hosts) {
         lines.push(`  ${h.host} (${h.role}) ${h.tag} ${h.digest ?? "(none)"}: verified ${iso(h.verifiedAt)}, due ${iso(h.dueAt)}`);
       }
+      for (const r of e.referrers) {
+        lines.push(`  referrer ${r.digest} (${r.artifactType}) of ${r.of}`);
+        for (const m of r.mirrors) lines.push(`    ${m.host} (mirror): verified ${iso(m.verifiedAt)}, due ${iso(m.dueAt)}`);
+        if (r.mirrors.length === 0) lines.push("    on no mirror yet");
+      }
     }
     ctx.out(`${lines.join("\n")}\n`);
     return Exit.ok;

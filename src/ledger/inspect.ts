@@ -63,12 +63,22 @@ export interface ExplainedHost {
   readonly dueAt: number | undefined;
 }
 
+export interface ExplainedReferrer {
+  readonly digest: string;
+  readonly of: string;
+  readonly artifactType: string;
+  /** Mirrors seen to serve and list it, with when. */
+  readonly mirrors: readonly { readonly host: string; readonly verifiedAt: number; readonly dueAt: number }[];
+}
+
 export interface Explained {
   readonly key: SubjectKey;
   readonly state: string;
   readonly firstSeen: number;
   readonly children: readonly string[] | undefined;
   readonly hosts: readonly ExplainedHost[];
+  /** The primary's referrers (OCI 1.1) the ledger knows, and where each was verified. */
+  readonly referrers: readonly ExplainedReferrer[];
 }
 
 /** Every subject of `repository@digest` (one per primary host). */
@@ -82,7 +92,12 @@ export function explain(ledger: Ledger, repository: string, digest: string): Exp
     for (const p of ledger.pairsOf(s).sort((a, b) => a.mirror.localeCompare(b.mirror))) {
       hosts.push({ host: p.mirror, role: "mirror", family: p.suffix, digest: p.digest, verifiedAt: p.verifiedAt, dueAt: p.dueAt });
     }
-    out.push({ key, state: s.state, firstSeen: s.firstSeen, children: ledger.children(digest), hosts });
+    const pairs = ledger.referrerPairsOf(s).sort((a, b) => a.mirror.localeCompare(b.mirror));
+    const referrers = s.referrers.map((r) => ({
+      ...r,
+      mirrors: pairs.filter((p) => p.digest === r.digest).map((p) => ({ host: p.mirror, verifiedAt: p.verifiedAt, dueAt: p.dueAt })),
+    }));
+    out.push({ key, state: s.state, firstSeen: s.firstSeen, children: ledger.children(digest), hosts, referrers });
   }
   return out;
 }

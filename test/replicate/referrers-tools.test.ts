@@ -153,6 +153,19 @@ describeWithTools(["cosign", "olareg", "regctl", "oras"], "referrers replicated,
           const plain = (await regctlArtifactList(ref(s.plain, name, digest))).sort();
           expect(plain).toEqual(name === "bundle" ? [...want, s.foreign].sort() : want);
         }
+        // ledger explain and verify show referrers per mirror.
+        const attested = s.images.get("attested")?.digest ?? "";
+        const explained = await sigmirror(["ledger", "explain", `prod/attested@${attested}`, "--ledger", s.args()[6] ?? ""]);
+        expect(explained.code).toBe(0);
+        for (const d of await regctlArtifactList(ref(s.primary, "attested", attested))) expect(explained.out).toContain(`referrer ${d}`);
+        expect(explained.out).toContain(`${s.api.host} (mirror)`);
+        expect(explained.out).toContain(`${s.plain.host} (mirror)`);
+        const reportFile = join(s.dir, "verify.json");
+        const v = await sigmirror(["verify", ...s.args().slice(1, 5), "--report", reportFile]);
+        expect(v.code).toBe(0);
+        const report = JSON.parse(await Bun.file(reportFile).text()) as { referrers: { checked: number; there: number } };
+        expect(report.referrers.checked).toBeGreaterThan(0);
+        expect(report.referrers.there).toBe(report.referrers.checked);
       }, 60_000);
 
       test("the run right after asks no mirror; a settled run asks no host; a later attestation is carried at its next due check", async () => {

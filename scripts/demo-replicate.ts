@@ -2,7 +2,8 @@
 // that sends nothing, a re-signed image repaired, a verify; then everything stopped.
 // Uses the test harness to start the registries and push content; sigmirror itself is dist/sigmirror.
 import { spawnSync } from "node:child_process";
-import { pushSignature, sigTag } from "../test/harness/index.ts";
+import { pushSignature, readManifest, sigTag } from "../test/harness/index.ts";
+import { fallbackTagOf, pushReferrer } from "../test/harness/referrers.ts";
 import { cleanEnv } from "../test/lib/cli.ts";
 import { startScenario } from "../test/lib/scenario.ts";
 
@@ -26,11 +27,27 @@ try {
   step(`registries: primary ${s.primary.host}, mirrors ${s.mirrors.map((m) => m.host).join(", ")}`);
   console.log(`manifests: ${s.thinDir} (${s.images.length} images; ${s.images.filter((i) => !i.signature).length} unsigned, one multi-arch index)`);
 
+  // kpromo's provenance attestation: a Sigstore bundle pushed as an OCI 1.1 referrer, on the primary only.
+  const attested = s.images.find((i) => i.signature !== undefined && i.children.length === 0);
+  const referrer = attested === undefined ? undefined : await pushReferrer(s.primary, attested.repository, attested.image, { seed: "demo-provenance" });
+  if (attested !== undefined && referrer !== undefined) {
+    console.log(`provenance attestation of ${attested.repository}@${attested.image.digest}: referrer ${referrer.digest} (on the primary only)`);
+  }
+
   step("plan (no network)");
   failed ||= sigmirror(["plan", "--thin-manifest-dir", s.thinDir, "--primary", s.primary.host]) !== 0;
 
-  step("cold run: copies every signature to both mirrors");
+  step("cold run: copies every signature and the attestation referrer to both mirrors");
   failed ||= sigmirror(s.args("replicate")) !== 0;
+  if (attested !== undefined && referrer !== undefined) {
+    for (const m of s.mirrors) {
+      const index = await readManifest(m, attested.repository, fallbackTagOf(attested.image.digest));
+      const listed = index !== undefined && new TextDecoder().decode(index.bytes).includes(referrer.digest);
+      const served = (await readManifest(m, attested.repository, referrer.digest)) !== undefined;
+      console.log(`${m.host}: referrer ${served ? "served by digest" : "MISSING"}, ${listed ? "listed in its fallback index" : "NOT LISTED"}`);
+      failed ||= !(served && listed);
+    }
+  }
 
   step("the run right after: nothing to the mirrors; the primary re-reads only young signatures and the unsigned digest");
   await s.clearLogs();

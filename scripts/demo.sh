@@ -2,7 +2,7 @@
 # `make demo`: sigmirror on a local demo.
 # 1. plan reads the kpromo manifests under examples/demo-manifests (two projects) and touches no registry.
 # 2. scripts/demo-replicate.ts starts three real registries on loopback (a primary and two mirrors),
-#    pushes images, signatures and an unsigned image, and runs the main job: a cold run that copies,
+#    pushes images, signatures, an attestation referrer and an unsigned image, and runs the main job: a cold run that copies,
 #    a warm run that sends no request, a re-signed image repaired, a verify; then stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."

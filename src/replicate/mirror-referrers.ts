@@ -23,7 +23,16 @@ export async function checkMirrorReferrers(ctx: RunContext, primary: string, rep
   const now = ctx.nowSec();
   // mirror -> the digest referred to -> what is due there
   const byMirror = new Map<string, Map<string, Due[]>>();
+  // verify --check-unsigned: every mirror's referrers of every subject are listed, to name those the primary lacks.
+  const audit = ctx.o.verb === "verify" && ctx.o.checkUnsigned;
   for (const w of works) {
+    if (audit && !w.readFailed && (w.state === "signed" || w.state === "unsigned")) {
+      for (const m of w.mirrors) {
+        let byOf = byMirror.get(m);
+        if (byOf === undefined) byMirror.set(m, (byOf = new Map()));
+        if (!byOf.has(w.key.digest)) byOf.set(w.key.digest, []);
+      }
+    }
     if (w.readFailed || w.state !== "signed" || w.referrers.length === 0) continue;
     const verified = new Map((w.known === undefined ? [] : ctx.ledger.referrerPairsOf(w.known)).map((p) => [`${p.mirror}\n${p.digest}`, p]));
     for (const m of w.mirrors) {
@@ -41,23 +50,39 @@ export async function checkMirrorReferrers(ctx: RunContext, primary: string, rep
   await Promise.all(
     [...byMirror].map(async ([mirror, byOf]) => {
       const entries = [...byOf];
+      const primaryHas = (of: string) => new Set(works.flatMap((w) => w.referrers.filter((r) => r.of === of).map((r) => r.digest)));
       // The first answer says whether the mirror has the API: ask it alone, then the rest.
       const [first, ...rest] = entries;
-      if (first !== undefined) await settleOf(ctx, primary, mirror, repository, first[0], first[1]);
-      await Promise.all(rest.map(([of, due]) => settleOf(ctx, primary, mirror, repository, of, due)));
+      if (first !== undefined) await settleOf(ctx, primary, mirror, repository, first[0], first[1], primaryHas(first[0]));
+      await Promise.all(rest.map(([of, due]) => settleOf(ctx, primary, mirror, repository, of, due, primaryHas(of))));
     }),
   );
 }
 
 const whereOf = (mirror: string, repository: string, r: WorkReferrer): Where => ({ host: mirror, repository, tag: `referrer ${r.digest} of ${r.of}` });
 
-async function settleOf(ctx: RunContext, primary: string, mirror: string, repository: string, of: string, due: readonly Due[]): Promise<void> {
+async function settleOf(
+  ctx: RunContext,
+  primary: string,
+  mirror: string,
+  repository: string,
+  of: string,
+  due: readonly Due[],
+  primaryHas: ReadonlySet<string>,
+): Promise<void> {
   let listed: readonly Referrer[];
   try {
     listed = await listReferrers(ctx, mirror, repository, of);
   } catch (err) {
     for (const d of due) ctx.fail(whereOf(mirror, repository, d.r), d.r.digest, err);
+    if (due.length === 0) ctx.fail({ host: mirror, repository, tag: `referrers of ${of}` }, undefined, err);
     return;
+  }
+  if (ctx.o.verb === "verify" && ctx.o.checkUnsigned) {
+    // Not drift: another signer's referrers are theirs to keep. Listed so an audit sees them.
+    for (const r of listed) {
+      if (!primaryHas.has(r.digest)) ctx.event({ kind: "foreign-referrer", host: mirror, repository, digest: r.digest, of, reason: r.artifactType ?? "no artifactType" });
+    }
   }
   const api = ctx.referrersVia.get(mirror) === "api";
   const have = new Set(listed.map((r) => r.digest));

@@ -216,3 +216,16 @@ describe("referrers", () => {
     expect(w.reg.calls.filter((c) => c.op === "referrers")).toEqual([]);
   });
 });
+
+describe("verify --check-unsigned and referrers", () => {
+  test("a mirror's referrers the primary lacks are listed, not drift", async () => {
+    const w = world();
+    const path = ledgerPath();
+    await run(w.reg, path, w.groups);
+    const theirs = w.reg.put(API, "prod/app", referrerManifest(w.image, SBOM, "their-sbom"));
+    const events: { kind: string; digest?: string }[] = [];
+    const e = await run(w.reg, path, w.groups, { verb: "verify", dryRun: true, checkUnsigned: true, onEvent: (ev) => events.push({ kind: ev.kind, ...("digest" in ev && ev.digest !== undefined ? { digest: ev.digest } : {}) }) });
+    expect(e.tally.drift).toEqual([]);
+    expect(events.filter((x) => x.kind === "foreign-referrer").map((x) => x.digest)).toEqual([theirs]);
+  });
+});

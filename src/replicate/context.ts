@@ -145,6 +145,8 @@ export class RunContext {
 
   /** Per host: whether it answers the referrers API ("api") or needs the fallback tag ("tag"), once learned. */
   readonly referrersVia = new Map<string, "api" | "tag">();
+  /** Per host: the first referrers request, which the others wait for until its answer says which. */
+  readonly referrersProbe = new Map<string, Promise<void>>();
 
   /** The referrer-pair summary a subject has once every mirror serves and lists each of its referrers. */
   expectedRefKey(w: Work): number {

@@ -12,8 +12,22 @@ import type { Work, WorkReferrer } from "./work.ts";
 
 /** The referrers of `digest` on `host` (all of them: the API filters one type per request, so filter here). */
 export async function listReferrers(ctx: RunContext, host: string, repository: string, digest: string): Promise<readonly Referrer[]> {
+  // One probe per host: repositories worked at once wait for its answer rather than each asking
+  // the API (and, on a host without it, paying a 404 each).
+  const probe = ctx.referrersProbe.get(host);
+  if (probe !== undefined && !ctx.referrersVia.has(host)) await probe;
   if (ctx.referrersVia.get(host) === "tag") return fallbackIndex(ctx, host, repository, digest);
-  const r = await ctx.queues.run(host, () => ctx.port.referrers(host, repository, digest));
+  const call = ctx.queues.run(host, () => ctx.port.referrers(host, repository, digest));
+  if (!ctx.referrersVia.has(host) && !ctx.referrersProbe.has(host)) {
+    ctx.referrersProbe.set(
+      host,
+      call.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  }
+  const r = await call;
   ctx.referrersVia.set(host, r.via);
   return r.referrers;
 }

@@ -59,7 +59,7 @@ export async function readPrimaryReferrers(ctx: RunContext, primary: string, rep
 /** Which subjects have a fallback tag at all: one batch (a listing where it is cheaper). */
 async function fallbackTagsPresent(ctx: RunContext, host: string, repository: string, subjects: readonly Work[]): Promise<Map<string, boolean> | undefined> {
   if (subjects.length === 0) return undefined;
-  const lookups: TagLookup[] = subjects.map((w) => ({ tag: digestTag(w.key.digest), expectPresent: w.referrers.length > 0 }));
+  const lookups: TagLookup[] = subjects.map((w) => ({ tag: digestTag(w.key.digest), expectPresent: w.referrers.length > 0, digestNeeded: false }));
   const found = await ctx.tags.resolve(host, repository, lookups, false);
   const out = new Map<string, boolean>();
   for (const [tag, r] of found) if (!(r instanceof Error)) out.set(tag, r.present);

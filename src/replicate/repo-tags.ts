@@ -8,6 +8,8 @@ export interface TagLookup {
   readonly tag: string;
   /** The ledger's guess: the tag existed when last seen. */
   readonly expectPresent: boolean;
+  /** False when presence is all the caller needs (it reads the tag next anyway): a listing naming it settles it. */
+  readonly digestNeeded?: boolean;
 }
 
 const GOOGLE_HOST = /(^|\.)gcr\.io$|-docker\.pkg\.dev$/;
@@ -39,8 +41,8 @@ export class TagResolver {
    */
   shouldList(host: string, lookups: readonly TagLookup[], readsBeforeWrite: boolean): boolean {
     if (lookups.length < 2) return false;
-    const present = lookups.filter((l) => l.expectPresent).length;
-    const absent = lookups.length - present;
+    const present = lookups.filter((l) => l.expectPresent && l.digestNeeded !== false).length;
+    const absent = lookups.filter((l) => !l.expectPresent).length;
     const listingCost = 1 + (this.expectsDigests(host) ? 0 : present) + (readsBeforeWrite ? absent : 0);
     return listingCost < lookups.length;
   }
@@ -75,6 +77,7 @@ export class TagResolver {
         const digest = listing.digests?.get(l.tag);
         if (digest !== undefined) out.set(l.tag, { present: true, digest, via: "listing" });
         else if (!names.has(l.tag) && listing.complete) out.set(l.tag, { present: false, via: "listing" });
+        else if (names.has(l.tag) && l.digestNeeded === false) out.set(l.tag, { present: true, digest: "", via: "listing" });
         else heads.push(l.tag);
       }
     }

@@ -8,7 +8,12 @@
 // 2h) come first and are shown apart; the day's runs are at +3h30m .. +27h, so every pair
 // verified by the cold run and every signature settled at +3h comes due once inside the day,
 // as each does once per --reverify-after (24h) in steady state. New digests: one in four is
-// signed one run later (the signer lags), one in ten is an index.
+// signed one run later (the signer lags), one in ten is an index. Every signed image also carries
+// kpromo's provenance attestation as an OCI 1.1 referrer listed in the primary's fallback index,
+// and before each run ATTEST_PER_RUN old images get one more attestation (a later SLSA provenance):
+// the ledger carries those when their subject's primary check comes due, so the bench shows which
+// run took each in (its ledger holds the referrer verified on every mirror: the baseline runs copy
+// what the ledger has not reached yet, so the mirrors alone cannot say which tool carried it).
 //
 // The stateless baseline runs after the ledger run of the same step (every BENCH_STATELESS_EVERY
 // -th step, default 3, and the last; the steps between are interpolated linearly, marked ~;
@@ -17,9 +22,11 @@
 // the target is judged on the total and on the checks alone.
 // Reproduce: make build && node_modules/.bin/bun bench/day.ts   (SIGMIRROR_BIN=..., BENCH_RUNS=48, BENCH_STATELESS_EVERY=3)
 import { join } from "node:path";
+import { Ledger } from "../src/ledger/ledger.ts";
 import type { AccessEntry } from "../test/harness/index.ts";
 import { expectExit, pad, ratio, runSigmirror, shellLine, sigmirrorBinary } from "./lib-cli.ts";
 import { isCopyRequest, kindText, Promotion, type NewImage, type PromotedImage } from "./lib-promotion.ts";
+import { countsText, readReport, referrerKindText, type PushedReferrer, type ReferrerCounts } from "./lib-referrers.ts";
 
 const MIRRORS = 3;
 const REPOSITORIES = [
@@ -30,6 +37,8 @@ const VERSIONS = 10;
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 48);
 const NEW_FRACTION = 0.01;
 const STATELESS_EVERY = Math.max(1, Number(process.env["BENCH_STATELESS_EVERY"] ?? 3));
+const ATTEST_PER_RUN = Number(process.env["BENCH_ATTEST_PER_RUN"] ?? 2);
+const LATER_PREDICATE = "https://slsa.dev/provenance/v1";
 
 function minutes(m: number): string {
   const h = Math.floor(m / 60);
@@ -50,7 +59,7 @@ function initial(): NewImage[] {
 const count = (m: Map<string, AccessEntry[]>): number => [...m.values()].reduce((n, e) => n + e.length, 0);
 
 const binary = sigmirrorBinary();
-const p = await Promotion.start(MIRRORS);
+const p = await Promotion.start(MIRRORS, { attest: true });
 try {
   const t0 = performance.now();
   await p.add(initial());
@@ -60,12 +69,15 @@ try {
   const startSubjects = p.subjectCount;
   const startEntries = p.images.length;
 
+  const startAttestations = p.attestations.length;
+  let reports = 0;
   const run = async (what: string, offset: string | undefined, flags: readonly string[]) => {
     await p.clearLogs();
-    const r = await runSigmirror(binary, [...base, ...flags], { env: offset === undefined ? {} : { SIGMIRROR_TEST_CLOCK_OFFSET: offset } });
+    const report = join(p.dir, `report-${reports++}.json`);
+    const r = await runSigmirror(binary, [...base, ...flags, "--report", report], { env: offset === undefined ? {} : { SIGMIRROR_TEST_CLOCK_OFFSET: offset } });
     expectExit(what, r);
     const logs = await p.logs();
-    return { logs, total: count(logs), seconds: r.ms / 1000 };
+    return { logs, total: count(logs), seconds: r.ms / 1000, referrers: readReport(report).referrers };
   };
   const mirrorsOf = (logs: Map<string, AccessEntry[]>) => p.mirrors.reduce((n, m) => n + (logs.get(m.host)?.length ?? 0), 0);
   const primaryOf = (logs: Map<string, AccessEntry[]>) => logs.get(p.primary.host)?.length ?? 0;
@@ -76,6 +88,16 @@ try {
   let carry = 0;
   let serial = 0;
   let lagging: PromotedImage[] = [];
+  // The day's attestations on old images, until the ledger holds them verified on every mirror.
+  interface Later {
+    readonly r: PushedReferrer;
+    readonly name: string;
+    readonly at: number;
+    carriedAt?: number;
+  }
+  const later: Later[] = [];
+  const oldImages = p.images.filter((img) => img.signed);
+  const refRows: { attested: number; counts: ReferrerCounts; stateless: ReferrerCounts | undefined; carried: number; refText: string }[] = [];
   interface Row {
     offset: string;
     added: number;
@@ -107,11 +129,32 @@ try {
     const added = await p.add(fresh);
     lagging = added.filter((a) => !a.signed);
     p.writeManifests();
+    for (let k = 0; k < ATTEST_PER_RUN; k++) {
+      // Spread over the old images (a stride coprime to their count), each attested at most once more.
+      const img = oldImages[(later.length * 37) % oldImages.length];
+      if (img !== undefined) later.push({ r: await p.attestOne(img, `later:${i}:${k}`, LATER_PREDICATE), name: img.name, at: i });
+    }
 
     const subjects = p.subjects();
     const withLedger = await run(`day run ${i + 1}`, offset, ["--ledger", ledger]);
+    let carried = 0;
+    const held = Ledger.openReadOnly(ledger);
+    try {
+      for (const l of later.filter((x) => x.carriedAt === undefined)) {
+        const subject = held.subject({ primary: p.primary.host, repository: `prod/${l.name}`, digest: l.r.subject });
+        const pairs = subject === undefined ? [] : held.referrerPairsOf(subject).filter((rp) => rp.digest === l.r.digest);
+        if (pairs.length === MIRRORS) {
+          l.carriedAt = i;
+          carried++;
+        }
+      }
+    } finally {
+      held.close();
+    }
     const measured = i % STATELESS_EVERY === 0 || i === RUNS - 1;
     const stateless = measured ? await run(`stateless run ${i + 1}`, offset, ["--no-ledger"]) : undefined;
+    const refs = p.referrerDigests();
+    const refBlobs = p.referrerBlobs();
     const primaryLog = withLedger.logs.get(p.primary.host) ?? [];
     const mirrorLog = p.mirrors.flatMap((m) => withLedger.logs.get(m.host) ?? []);
     dayPrimary.push(...primaryLog);
@@ -127,6 +170,13 @@ try {
       stateless: stateless?.total,
       ledgerS: withLedger.seconds,
       statelessS: stateless?.seconds,
+    });
+    refRows.push({
+      attested: ATTEST_PER_RUN,
+      counts: withLedger.referrers,
+      stateless: stateless?.referrers,
+      carried,
+      refText: `primary: ${referrerKindText(primaryLog, refs, refBlobs)} | mirrors: ${referrerKindText(mirrorLog, refs, refBlobs)}`,
     });
   }
   const dayS = (performance.now() - dayT0) / 1000;
@@ -152,7 +202,10 @@ try {
   const first = stateless[0] ?? 0;
   const last = stateless[stateless.length - 1] ?? 0;
   const newTotal = rows.reduce((s, r) => s + r.added, 0);
-  const copiedPairs = dayMirrors.filter((e) => e.method === "PUT" && e.path.includes("/manifests/")).length;
+  // Signature pairs: a PUT of a cosign tag on a mirror; referrer pairs: sigmirror's own count.
+  const sigPairs = dayMirrors.filter((e) => e.method === "PUT" && /\/manifests\/sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(e.path)).length;
+  const refPairs = refRows.reduce((n, r) => n + r.counts.copied, 0);
+  const copiedPairs = sigPairs + refPairs;
 
   console.log(
     `day: scenario: primary + ${MIRRORS} mirrors (distribution 2.8, loopback), ${REPOSITORIES.length} repositories; ` +
@@ -165,10 +218,28 @@ try {
     const s = r.stateless === undefined ? `~${statelessAt(i)}` : String(r.stateless);
     console.log(`day: ${pad(i + 1, 3)} ${r.offset.padEnd(6)} ${pad(r.added, 3)} ${pad(r.entries, 7)} ${pad(r.ledger, 6)} ${pad(r.primary, 5)} ${pad(r.mirrors, 5)} ${pad(r.copies, 5)} ${pad(s, 10)}`);
   });
+  console.log(`day: referrers: ${startAttestations} attestation referrers at the start (one per signed image), ${p.attestations.length} at the end; ${ATTEST_PER_RUN} new ones on old images before each run`);
+  console.log(`day: referrers: ${"run".padStart(3)} ${"clock".padEnd(6)} ${pad("att", 3)} ${pad("ledger c/c/t", 13)} ${pad("no-ledger c/c/t", 16)} ${pad("taken in", 8)}  requests for referrers alone`);
+  refRows.forEach((r, i) => {
+    console.log(
+      `day: referrers: ${pad(i + 1, 3)} ${(rows[i]?.offset ?? "").padEnd(6)} ${pad(r.attested, 3)} ${pad(countsText(r.counts), 13)} ${pad(r.stateless === undefined ? "-" : countsText(r.stateless), 16)} ${pad(r.carried, 8)}  ${r.refText}`,
+    );
+  });
+  const carriedLater = later.filter((l) => l.carriedAt !== undefined);
+  const delays = carriedLater.map((l) => (l.carriedAt ?? 0) - l.at);
+  const onMirrors = await p.listedReferrerPairs(later.map((l) => l.r));
+  console.log(
+    `day: referrers: of ${later.length} attestations added to old images during the day, the ledger holds ${carriedLater.length} verified on all ${MIRRORS} mirrors ` +
+      `(${delays.filter((d) => d === 0).length} by the run right after, mean delay ${(delays.reduce((a, b) => a + b, 0) / Math.max(1, delays.length)).toFixed(1)} runs, ` +
+      `max ${Math.max(0, ...delays)}); ${later.length - carriedLater.length} wait for their image's next primary check; ` +
+      `on the mirrors at the end (either tool copied): ${onMirrors} of ${later.length * MIRRORS} pairs`,
+  );
+  console.log(`day: referrer pairs over the day's ledger runs (--report): checked ${refRows.reduce((n, r) => n + r.counts.checked, 0)}, copied ${refPairs}, already there ${refRows.reduce((n, r) => n + r.counts.there, 0)}`);
   console.log(`day: the day's ledger runs by kind: primary: ${kindText(dayPrimary)} | mirrors: ${kindText(dayMirrors)}`);
   console.log(
     `day: total of ${RUNS} ledger runs: ${day} requests = ${copies} copying ${copiedPairs} signature pairs (${(copies / Math.max(1, copiedPairs)).toFixed(1)} per pair) + ${checks} checks`,
   );
+  console.log(`day:   the copied pairs: ${sigPairs} signature pairs (a PUT of a cosign tag) + ${refPairs} referrer pairs (sigmirror's --report)`);
   console.log(
     `day: stateless: ${measuredAt.length} of ${RUNS} runs measured, the rest interpolated; one run: first ${first}, mean ${statelessMean.toFixed(0)}, last ${last}; ` +
       `${RUNS} runs ${statelessSum}, ${statelessSum + copies} with the same copies`,

@@ -1,12 +1,14 @@
 // A promotion on real distribution registries for the request benchmarks: a primary and N
 // mirrors on loopback, several digests per repository (as on registry.k8s.io, so per-repository
 // batching is exercised), images on every host, signatures on the primary only, and a thin
-// manifest tree (test/lib/scenario.ts's writer) naming them all.
+// manifest tree (test/lib/scenario.ts's writer) naming them all. With `attest`, each signed image
+// also gets kpromo's provenance attestation as an OCI 1.1 referrer on the primary (lib-referrers.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pushImage, pushIndex, pushSignature, startRegistry, type AccessEntry, type Pushed, type TestRegistry } from "../test/harness/index.ts";
 import { PROJECT_PATH, writeThinManifests } from "../test/lib/scenario.ts";
+import { listedOn, pushAttestationReferrer, type PushedReferrer } from "./lib-referrers.ts";
 
 export interface PromotedImage {
   /** Image name in images.yaml; the repository is `prod/<name>` on every host. */
@@ -46,7 +48,10 @@ export function isCopyRequest(e: AccessEntry, onPrimary: boolean, subjects: Read
   if (!onPrimary) return kind === "blob" || kind === "upload" || kind === "manifest PUT";
   if (kind === "blob") return true;
   const ref = /\/manifests\/([^/?]+)$/.exec(e.path)?.[1];
-  return kind === "manifest GET" && ref !== undefined && !subjects.has(decodeURIComponent(ref));
+  if (ref === undefined) return false;
+  const name = decodeURIComponent(ref);
+  // The primary's referrers fallback index is read to learn what is there: a check, not a copy.
+  return kind === "manifest GET" && !subjects.has(name) && !/^sha256-[0-9a-f]{64}$/.test(name);
 }
 
 export function kindCounts(entries: readonly AccessEntry[]): Map<RequestKind, number> {
@@ -82,11 +87,15 @@ export interface NewImage {
 
 export class Promotion {
   readonly images: PromotedImage[] = [];
+  /** The attestation referrers pushed to the primary, in order. */
+  readonly attestations: PushedReferrer[] = [];
 
   private constructor(
     readonly primary: TestRegistry,
     readonly mirrors: readonly TestRegistry[],
     readonly dir: string,
+    /** Sign with a provenance attestation referrer too (kpromo's reality). */
+    readonly attest: boolean,
   ) {}
 
   get all(): readonly TestRegistry[] {
@@ -97,14 +106,14 @@ export class Promotion {
     return join(this.dir, "manifests");
   }
 
-  static async start(mirrorCount: number): Promise<Promotion> {
+  static async start(mirrorCount: number, o: { attest?: boolean } = {}): Promise<Promotion> {
     const started: TestRegistry[] = [];
     const dir = mkdtempSync(join(tmpdir(), "sigmirror-bench-"));
     try {
       for (let i = 0; i <= mirrorCount; i++) started.push(await startRegistry());
       const [primary, ...mirrors] = started;
       if (primary === undefined) throw new Error("no primary");
-      return new Promotion(primary, mirrors, dir);
+      return new Promotion(primary, mirrors, dir, o.attest === true);
     } catch (err) {
       for (const r of started) await r.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -151,7 +160,39 @@ export class Promotion {
   async sign(entry: PromotedImage): Promise<void> {
     const repository = `${PROJECT_PATH}/${entry.name}`;
     for (const s of entry.subjects) await pushSignature(this.primary, repository, s);
+    // kpromo attests the promoted digest (an index's, not each child's).
+    if (this.attest) await this.attestOne(entry, `provenance:${entry.tag}`);
     entry.signed = true;
+  }
+
+  /** One more attestation referrer of the image on the primary (its fallback index extended). */
+  async attestOne(entry: PromotedImage, seed: string, predicateType?: string): Promise<PushedReferrer> {
+    const r = await pushAttestationReferrer(this.primary, `${PROJECT_PATH}/${entry.name}`, entry.digest, {
+      seed: `${seed}:${entry.name}:${this.dir}`,
+      ...(predicateType === undefined ? {} : { predicateType }),
+    });
+    this.attestations.push(r);
+    return r;
+  }
+
+  /** Digests of the attestation referrers, and of their blobs. */
+  referrerDigests(): Set<string> {
+    return new Set(this.attestations.map((a) => a.digest));
+  }
+
+  referrerBlobs(): Set<string> {
+    return new Set(this.attestations.flatMap((a) => a.blobs));
+  }
+
+  /** How many (mirror, attestation) pairs a reader finds: served by digest and listed in the mirror's fallback index. */
+  async listedReferrerPairs(which: readonly PushedReferrer[] = this.attestations): Promise<number> {
+    let n = 0;
+    for (const a of which) {
+      const img = this.images.find((i) => i.digest === a.subject);
+      if (img === undefined) continue;
+      for (const r of this.mirrors) if (await listedOn(r, `${PROJECT_PATH}/${img.name}`, a)) n++;
+    }
+    return n;
   }
 
   /** images.yaml with every image so far (each host a destination; the primary is one of them). */

@@ -2,13 +2,14 @@
 // a cold run, the next run, the run that settles young signatures, a warm run with nothing due,
 // a run a day later (every pair due), and a --no-ledger run (the stateless baseline), all over
 // the same registries (a primary + 3 mirrors, 8 repositories x 5 digests, 2 of them indexes,
-// 4 unsigned). The test-only clock SIGMIRROR_TEST_CLOCK_OFFSET steps past settle and backoff.
+// 4 unsigned; each signed image also has kpromo's provenance attestation as an OCI 1.1 referrer,
+// listed in the primary's fallback index). The test-only clock SIGMIRROR_TEST_CLOCK_OFFSET steps past settle and backoff.
 // Reproduce: make build && node_modules/.bin/bun bench/requests.ts   (SIGMIRROR_BIN=... to pick a binary)
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AccessEntry } from "../test/harness/index.ts";
 import { expectExit, pad, ratio, runSigmirror, shellLine, sigmirrorBinary } from "./lib-cli.ts";
 import { kindText, Promotion, type NewImage } from "./lib-promotion.ts";
+import { bundleType, countsText, promotionPredicate, readReport, referrerKindText, type ReferrerCounts } from "./lib-referrers.ts";
 
 const MIRRORS = 3;
 const REPOSITORIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "coredns", "etcd", "pause", "metrics-server"];
@@ -22,6 +23,9 @@ interface Measured {
   readonly tool: number;
   readonly code: number;
   readonly seconds: number;
+  /** sigmirror's --report referrer pair counts: the run's, and per host. */
+  readonly referrers: ReferrerCounts;
+  readonly referrersPerHost: ReadonlyMap<string, ReferrerCounts>;
 }
 
 const total = (m: Measured): number => [...m.perHost.values()].reduce((n, e) => n + e.length, 0);
@@ -44,7 +48,7 @@ function plan(): NewImage[] {
 }
 
 const binary = sigmirrorBinary();
-const p = await Promotion.start(MIRRORS);
+const p = await Promotion.start(MIRRORS, { attest: true });
 try {
   const t0 = performance.now();
   await p.add(plan());
@@ -64,8 +68,8 @@ try {
     });
     expectExit(name, r);
     const perHost = await p.logs();
-    const rep = JSON.parse(readFileSync(report, "utf8")) as { hosts: { requests: number }[] };
-    return { name, offset, flags, perHost, tool: rep.hosts.reduce((n, h) => n + h.requests, 0), code: r.code, seconds: r.ms / 1000 };
+    const rep = readReport(report);
+    return { name, offset, flags, perHost, tool: rep.requests, code: r.code, seconds: r.ms / 1000, referrers: rep.referrers, referrersPerHost: rep.perHost };
   };
 
   const withLedger = ["--ledger", ledger];
@@ -88,6 +92,11 @@ try {
       `${p.images.length} manifest entries (${indexes} indexes of 2 children): ${signedSubjects} signed subjects, ${unsignedSubjects} unsigned; ` +
       `${signedSubjects * MIRRORS} signature pairs; set up in ${setupS.toFixed(1)} s`,
   );
+  const attested = p.attestations.length;
+  console.log(
+    `requests: referrers: ${attested} attestation referrers on the primary (artifactType ${bundleType}, predicate ${promotionPredicate}), ` +
+      `one per signed image, listed in its fallback index (distribution 2.8: no referrers API); ${attested * MIRRORS} referrer pairs`,
+  );
   console.log("requests: from the registries' access logs (sigmirror's own --report count in the last column)");
   const hosts = p.all.map((r) => r.host);
   console.log(
@@ -104,6 +113,19 @@ try {
     const mirrors = p.mirrors.flatMap((r) => m.perHost.get(r.host) ?? []);
     console.log(`requests:   ${m.name.padEnd(10)} primary: ${kindText(m.perHost.get(p.primary.host) ?? [])} | mirrors: ${kindText(mirrors)}`);
   }
+  const refs = p.referrerDigests();
+  const refBlobs = p.referrerBlobs();
+  console.log("requests: referrer requests by kind (primary | mirrors together; tag listings serve both and are left out):");
+  for (const m of runs) {
+    const mirrors = p.mirrors.flatMap((r) => m.perHost.get(r.host) ?? []);
+    console.log(`requests:   ${m.name.padEnd(10)} primary: ${referrerKindText(m.perHost.get(p.primary.host) ?? [], refs, refBlobs)} | mirrors: ${referrerKindText(mirrors, refs, refBlobs)}`);
+  }
+  console.log(`requests: referrer pairs from sigmirror's --report, checked/copied/there: ${["run".padEnd(10), "all", ...p.mirrors.map((r) => p.label(r.host))].join(" ")}`);
+  for (const m of runs) {
+    console.log(`requests:   ${m.name.padEnd(10)} ${countsText(m.referrers)} ${p.mirrors.map((r) => countsText(m.referrersPerHost.get(r.host))).join(" ")}`);
+  }
+  const listed = await p.listedReferrerPairs();
+  console.log(`requests: referrer pairs served by digest and listed in the mirror's fallback index after the runs: ${listed} of ${attested * MIRRORS}`);
   const stateless = total(get("no-ledger"));
   console.log(
     `requests: ratios to the stateless --no-ledger run (${stateless}): ` +
@@ -118,10 +140,11 @@ try {
   const next = get("next");
   const nextMirrors = p.mirrors.reduce((n, r) => n + (next.perHost.get(r.host)?.length ?? 0), 0);
   const nextPrimary = next.perHost.get(p.primary.host)?.length ?? 0;
-  const allowed = signedSubjects + unsignedSubjects + 1;
+  // Each young attested image's fallback index is read once more (a GET; its absence a 404 of the same cost).
+  const allowed = signedSubjects + unsignedSubjects + attested + 1;
   console.log(
     `requests: target: run after cold: 0 to mirrors (${nextMirrors}) and <= ${allowed} to the primary ` +
-      `(${signedSubjects} young + ${unsignedSubjects} unsigned + ping; got ${nextPrimary}): ${nextMirrors === 0 && nextPrimary <= allowed ? "met" : "missed"}`,
+      `(${signedSubjects} young + ${unsignedSubjects} unsigned + ${attested} fallback indexes + ping; got ${nextPrimary}): ${nextMirrors === 0 && nextPrimary <= allowed ? "met" : "missed"}`,
   );
   console.log(`requests: target: warm run with nothing due sends 0 requests (${total(get("warm"))}): ${total(get("warm")) === 0 ? "met" : "missed"}`);
   console.log("requests: reproduce with: make build && node_modules/.bin/bun bench/requests.ts");

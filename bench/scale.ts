@@ -7,7 +7,9 @@
 // (../shared/corpus/k8s.io, 87 projects), each image given ~7.7x its digests so the total is
 // 46,000; otherwise 90 synthetic projects. The ledger is filled through the project's own
 // Ledger class (not timed): every subject signed and settled long ago, every pair verified
-// within the last day, all due in a year (times spread as in a real ledger).
+// within the last day, all due in a year (times spread as in a real ledger). Shape: one attestation
+// referrer per digest (kpromo's provenance, a Sigstore bundle), looked for with the default
+// selection and verified on every mirror like the signature, so it too is not due.
 // Reproduce: make build && node_modules/.bin/bun bench/scale.ts   (SIGMIRROR_BIN=..., BENCH_GROUPS=46000, BENCH_RUNS=3)
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import { Ledger } from "../src/ledger/ledger.ts";
 import { compressLedger } from "../src/ledger-store/store.ts";
 import { loadManifests } from "../src/manifest/load.ts";
 import { planGroups } from "../src/plan/plan.ts";
+import { defaultSelection, selectionText } from "../src/replicate/referrer-selection.ts";
 import { prng } from "../test/harness/fault-proxy.ts";
 import { allocateLoopback } from "../test/harness/net.ts";
 import { expectExit, hasGnuTime, root, runSigmirror, shellLine, sigmirrorBinary, type CliRun } from "./lib-cli.ts";
@@ -60,6 +63,7 @@ function syntheticShape(): ProjectShape[] {
   }));
 }
 
+const bundleType = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const hex = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /** Writes the thin tree; every image's digest count scaled so the total is exactly `groups`. */
@@ -101,7 +105,7 @@ function writeTree(dir: string, shape: readonly ProjectShape[], hosts: readonly 
  * Times spread as a real ledger's are (first seen over 5 years, checked and verified over the
  * last day, due times jittered by up to 10% of a day), so the stored size is honest.
  */
-function fillLedger(path: string, dir: string, primary: string): { subjects: number; pairs: number; ms: number } {
+function fillLedger(path: string, dir: string, primary: string): { subjects: number; pairs: number; referrerPairs: number; ms: number } {
   const t0 = performance.now();
   const loaded = loadManifests({ thinDirs: [dir], manifests: [] }, { strict: false });
   const plan = planGroups(loaded.sources, [primary], loaded.warnings);
@@ -116,15 +120,28 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
   const ledger = Ledger.openForRun(path);
   let subjects = 0;
   let pairs = 0;
+  let referrerPairs = 0;
+  // What a run with the default --referrers records as looked for: the same text, so nothing is re-read.
+  const looked = selectionText(defaultSelection);
   try {
     for (const g of plan.groups) {
       if (g.primary === undefined) continue;
       const key = { primary: g.primary, repository: g.repository, digest: g.digest };
       const sig = `sha256:${hex(`signature of ${g.repository}@${g.digest}`)}`;
+      const attestation = `sha256:${hex(`attestation of ${g.repository}@${g.digest}`)}`;
       const firstSeen = when(5 * 365 * day) - day;
       const checkedAt = when(day);
       ledger.putChildren(g.digest, false, []);
-      ledger.putSubject(key, { state: "signed", firstSeen, signedAt: firstSeen + Math.floor(random() * 600), checkedAt, dueAt: dueIn(checkedAt), tags: new Map([["sig", sig]]) });
+      ledger.putSubject(key, {
+        state: "signed",
+        firstSeen,
+        signedAt: firstSeen + Math.floor(random() * 600),
+        checkedAt,
+        dueAt: dueIn(checkedAt),
+        tags: new Map([["sig", sig]]),
+        referrers: [{ digest: attestation, of: g.digest, artifactType: bundleType }],
+        referrersLooked: looked,
+      });
       subjects++;
       // Verified by one of the day's 48 runs (a run verifies a whole slice at one time).
       const run = minute(now - Math.floor(random() * 48) * 1800);
@@ -132,6 +149,8 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
         const verifiedAt = run;
         ledger.putPair(key, m, "sig", sig, verifiedAt, dueIn(verifiedAt));
         pairs++;
+        ledger.putReferrerPair(key, m, attestation, verifiedAt, dueIn(verifiedAt));
+        referrerPairs++;
       }
       if (ledger.pendingWrites >= 50_000) ledger.flush();
     }
@@ -139,7 +158,7 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
   } finally {
     ledger.close();
   }
-  return { subjects, pairs, ms: performance.now() - t0 };
+  return { subjects, pairs, referrerPairs, ms: performance.now() - t0 };
 }
 
 interface Listeners {
@@ -233,7 +252,12 @@ try {
   const replicateArgs = ["replicate", "--thin-manifest-dir", tree, "--primary", primary, "--ledger", ledger, "--report", join(tmp, "report.json")];
   const loadBefore = loadavg();
   const warm = await timed(binary, replicateArgs, env, "warm replicate");
-  const report = JSON.parse(readFileSync(join(tmp, "report.json"), "utf8")) as { groups: number; pairsChecked: number; hosts: { requests: number }[] };
+  const report = JSON.parse(readFileSync(join(tmp, "report.json"), "utf8")) as {
+    groups: number;
+    pairsChecked: number;
+    hosts: { requests: number }[];
+    referrers: { checked: number; copied: number; there: number };
+  };
   const sent = report.hosts.reduce((n, h) => n + h.requests, 0);
   const plan = await timed(binary, ["plan", "--thin-manifest-dir", tree, "--primary", primary, "--output", "json"], env, "plan");
   const help = await timed(binary, ["--help"], env, "--help");
@@ -248,10 +272,15 @@ try {
       `${planOut.repositories} repositories, ${planOut.groups} groups x ${planOut.hosts} hosts, ${planOut.mirror_pairs} mirror pairs`,
   );
   console.log(`scale: ledger filled through Ledger (not timed): ${fill.subjects} subjects, ${fill.pairs} pairs in ${(fill.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `scale: shape: one attestation referrer per digest (${bundleType}, looked for with the default selection): ` +
+      `${fill.subjects} referrers, ${fill.referrerPairs} verified referrer pairs, nothing due`,
+  );
   console.log(`scale: stored ledger snapshot ${(size / 1e6).toFixed(1)} MB, compressed as pushed (brotli) ${(gz / 1e6).toFixed(1)} MB; target (issue 6): at most 10 MB compressed: ${gz <= 10e6 ? "met" : "missed"}`);
   console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}; load average before ${loadBefore}`);
   console.log("scale:   includes opening the ledger with its integrity check (PRAGMA quick_check over the whole file, issue 9) and the run lock");
   console.log(`scale:   its report: ${report.groups} groups, pairs checked ${report.pairsChecked}, requests ${sent}; TCP connections to the 21 hosts: ${connections}`);
+  console.log(`scale:   its report's referrer pairs: checked ${report.referrers.checked}, copied ${report.referrers.copied}, already there ${report.referrers.there}`);
   console.log(`scale: side by side: plan --output json on the same tree: ${figures(plan).text}`);
   console.log(`scale: side by side: ledger stats on the same ledger: ${figures(stats).text}`);
   console.log(`scale: side by side: --help (startup floor): ${figures(help).text}`);

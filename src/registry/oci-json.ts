@@ -22,7 +22,8 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function stringRecord(v: unknown): Record<string, string> | undefined {
+/** The string-valued members of an object (annotations); undefined for anything else. */
+export function stringRecord(v: unknown): Record<string, string> | undefined {
   if (!isRecord(v)) return undefined;
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) if (typeof x === "string") out[k] = x;

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { familyTag } from "../cosign/tags.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { Engine, type EngineOptions, type ReplicaGroup } from "./engine.ts";
-import { imageManifest, MemoryRegistry, signatureManifest, type Call } from "./memory-port.test-util.ts";
-import { defaultSelection } from "./referrer-selection.ts";
+import { imageManifest, MemoryRegistry, testEngineOptions, signatureManifest, type Call } from "./memory-port.test-util.ts";
 import { defaultSchedule } from "./schedule.ts";
 
 const P = "primary.example";
@@ -47,28 +46,9 @@ function reopen(l: Ledger): Ledger {
 }
 
 let clockMs = 1_800_000_000_000;
-const clock = () => clockMs;
 
 function options(over: Partial<EngineOptions> = {}): EngineOptions {
-  return {
-    verb: "replicate",
-    suffixes: ["sig"],
-    referrers: defaultSelection,
-    schedule: defaultSchedule,
-    dryRun: false,
-    forceOverwrite: false,
-    maxOverwrites: 10,
-    checkUnsigned: false,
-    stopping: () => false,
-    now: clock,
-    random: () => 0,
-    hostConcurrency: () => 4,
-    giveUpAfter: 5,
-    repositoryConcurrency: 2,
-    flushEvery: 2000,
-    isHostFailure: (e) => e instanceof HostDown,
-    ...over,
-  };
+  return testEngineOptions(() => clockMs, { isHostFailure: (e) => e instanceof HostDown, ...over });
 }
 
 /** `n` signed images in `repository` on the primary (and the images on every mirror). */

@@ -2,7 +2,33 @@
 // a log of every call, and hooks to reach orderings a real registry run cannot (a tag moving
 // between a read and a write, a host that never answers, a listing that lies).
 import { createHash } from "node:crypto";
+import type { EngineOptions } from "./engine.ts";
 import type { Descriptor, ManifestBytes, Referrer, Referrers, RegistryPort, TagList } from "./port.ts";
+import { defaultSelection } from "./referrer-selection.ts";
+import { defaultSchedule } from "./schedule.ts";
+
+/** Engine options for tests: replicate, default schedule and referrers, `now` from the caller's clock. */
+export function testEngineOptions(now: () => number, over: Partial<EngineOptions> = {}): EngineOptions {
+  return {
+    verb: "replicate",
+    suffixes: ["sig"],
+    referrers: defaultSelection,
+    schedule: defaultSchedule,
+    dryRun: false,
+    forceOverwrite: false,
+    maxOverwrites: 10,
+    checkUnsigned: false,
+    stopping: () => false,
+    now,
+    random: () => 0,
+    hostConcurrency: () => 4,
+    giveUpAfter: 5,
+    repositoryConcurrency: 2,
+    flushEvery: 2000,
+    isHostFailure: () => false,
+    ...over,
+  };
+}
 
 const oci = "application/vnd.oci.image.manifest.v1+json";
 const ociIndex = "application/vnd.oci.image.index.v1+json";

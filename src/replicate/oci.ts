@@ -1,7 +1,7 @@
 // The little the engine must know of OCI manifest bodies: an index's children, a manifest's layers.
 
 import { isIndexType } from "../registry/media-types.ts";
-import { isRecord, parseJson } from "../registry/oci-json.ts";
+import { isRecord, parseJson, stringRecord } from "../registry/oci-json.ts";
 import type { Referrer } from "./port.ts";
 
 function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
@@ -55,7 +55,7 @@ export function indexEntries(bytes: Uint8Array): Referrer[] {
     if (!isRecord(item)) continue;
     const { digest, mediaType, size, artifactType, annotations } = item;
     if (typeof digest !== "string" || typeof mediaType !== "string" || typeof size !== "number") continue;
-    const notes = isRecord(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
+    const notes = stringRecord(annotations);
     out.push({ digest, mediaType, size, ...(typeof artifactType === "string" ? { artifactType } : {}), ...(notes === undefined ? {} : { annotations: notes }) });
   }
   return out;
@@ -67,6 +67,6 @@ export function referrerDescriptor(digest: string, mediaType: string, bytes: Uin
   const config = body?.["config"];
   const type = body?.["artifactType"] ?? (isRecord(config) ? config["mediaType"] : undefined);
   const annotations = body?.["annotations"];
-  const notes = isRecord(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
+  const notes = stringRecord(annotations);
   return { digest, mediaType, size: bytes.length, ...(typeof type === "string" ? { artifactType: type } : {}), ...(notes === undefined ? {} : { annotations: notes }) };
 }

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ledger } from "../ledger/ledger.ts";
 import { Engine, type EngineOptions, type ReplicaGroup } from "./engine.ts";
-import { fallbackTag, imageManifest, indexManifest, MemoryRegistry, referrerManifest, referrersIndex, type Call } from "./memory-port.test-util.ts";
-import { defaultSelection, parseSelection } from "./referrer-selection.ts";
+import { fallbackTag, imageManifest, indexManifest, MemoryRegistry, testEngineOptions, referrerManifest, referrersIndex, type Call } from "./memory-port.test-util.ts";
+import { parseSelection } from "./referrer-selection.ts";
 import { defaultSchedule } from "./schedule.ts";
 
 const P = "primary.example";
@@ -32,25 +32,7 @@ function ledgerPath(): string {
 let clockMs = 1_800_000_000_000;
 
 function options(over: Partial<EngineOptions> = {}): EngineOptions {
-  return {
-    verb: "replicate",
-    suffixes: ["sig"],
-    referrers: defaultSelection,
-    schedule: defaultSchedule,
-    dryRun: false,
-    forceOverwrite: false,
-    maxOverwrites: 10,
-    checkUnsigned: false,
-    stopping: () => false,
-    now: () => clockMs,
-    random: () => 0,
-    hostConcurrency: () => 4,
-    giveUpAfter: 5,
-    repositoryConcurrency: 2,
-    flushEvery: 2000,
-    isHostFailure: () => false,
-    ...over,
-  };
+  return testEngineOptions(() => clockMs, over);
 }
 
 /** One run on a freshly opened ledger, as the CLI does. */

@@ -3,6 +3,7 @@
 // fallback tag where it does not (distribution 2.8), so they see what a client would see.
 import { basename, dirname } from "node:path";
 import { runGoToolOk } from "./go-tools.ts";
+import { isRecord, stringRecord } from "../../src/registry/oci-json.ts";
 
 export interface Referrer {
   readonly digest: string;
@@ -17,16 +18,6 @@ export function registryOf(ref: string): string {
   return ref.slice(0, slash);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function stringRecord(v: unknown): Record<string, string> | undefined {
-  if (!isRecord(v)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) if (typeof x === "string") out[k] = x;
-  return out;
-}
 
 function toReferrer(v: unknown, what: string): Referrer {
   if (!isRecord(v) || typeof v["digest"] !== "string") throw new Error(`${what}: no digest in ${JSON.stringify(v)}`);

@@ -2,7 +2,7 @@
 // that answers the OCI 1.1 referrers API, which Debian's distribution 2.8 does not. olareg logs
 // no access lines, so it is fronted by the fault proxy, whose records are the request count:
 // `host` is the proxy's, so every request a tool makes goes through it and is counted.
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "./no-proxy.ts";
@@ -13,7 +13,7 @@ import { onProcessExit } from "./cleanup.ts";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 import { goTool } from "./go-tools.ts";
 import { allocateLoopback, hostOf, type LoopbackAddress } from "./net.ts";
-import type { TestRegistry } from "./registry.ts";
+import { sleep, tail, type TestRegistry } from "./registry.ts";
 
 export interface OlaregRegistry extends TestRegistry {
   /** "127.x.y.z:port" of olareg itself (not counted: for a test that must bypass the proxy). */
@@ -25,17 +25,6 @@ export interface OlaregRegistry extends TestRegistry {
 
 type Spawned = ReturnType<typeof Bun.spawn>;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
 
 function spawnOlareg(addr: LoopbackAddress, logFile: string): Spawned {
   const log = openSync(logFile, "a");

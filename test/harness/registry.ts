@@ -79,11 +79,12 @@ export function liveRegistries(): TestRegistry[] {
   return [...live];
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function tail(file: string, lines: number): string {
+/** The last lines of a log file, for an error that says why a server did not start. */
+export function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the third-party tools the referrers tests drive (cosign, olareg, regctl, oras) from the Go
-# module proxy at pinned versions into .tools/go/bin. The product stays TypeScript: Go is only
+# Builds the third-party tools the referrers tests drive (cosign, olareg, regctl, oras), and regsync
+# for bench/peers.ts, from the Go module proxy at pinned versions into .tools/go/bin. The product stays TypeScript: Go is only
 # for these test tools. A tool already there at its pinned version is kept (a stamp file
 # <tool>.version next to it holds package@version), so a rerun costs nothing.
 # Go's module and build caches stay in their default places: they persist between CI runs on
@@ -17,6 +17,8 @@ tools=(
   "olareg|github.com/olareg/olareg|github.com/olareg/olareg/cmd/olareg|v0.2.2"
   "regctl|github.com/regclient/regclient|github.com/regclient/regclient/cmd/regctl|v0.11.5"
   "oras|oras.land/oras|oras.land/oras/cmd/oras|v1.3.6"
+  # regsync: only bench/peers.ts runs it (a peer doing the same copy job), not the tests.
+  "regsync|github.com/regclient/regclient|github.com/regclient/regclient/cmd/regsync|v0.11.5"
 )
 
 if ! command -v go >/dev/null; then

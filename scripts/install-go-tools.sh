@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the third-party tools the referrers tests drive (cosign, olareg, regctl, oras), and regsync
 # for bench/peers.ts, from the Go module proxy at pinned versions into .tools/go/bin. The product
-# stays TypeScript: Go is only for these test tools. A tool already there at its pinned version is kept (a stamp file
-# <tool>.version next to it holds package@version), so a rerun costs nothing.
+# stays TypeScript: Go is only for these test tools. A tool already there at its pinned version is
+# kept (a stamp file <tool>.version next to it holds package@version), so a rerun costs nothing.
 # Go's module and build caches stay in their default places: they persist between CI runs on
 # this machine, which is what makes a fresh .tools cheap to rebuild.
 # GO_TOOLS_BIN overrides the target directory (used to check this script without touching .tools).

@@ -8,11 +8,22 @@ import { mergeSorted, noTags, type ReplicaGroup, type Work } from "./work.ts";
 /** Indexes of indexes are followed this deep through what the ledger knows. */
 const maxKnownDepth = 3;
 
+/**
+ * A repository's subjects are worked in chunks of growing size (1, 4, 16, then the rest), each
+ * chunk's mirror work starting as soon as its primary state is known while the next chunk's is
+ * read: on a cold run the mirrors get their first request after one subject's primary reads, not
+ * after the whole repository's, and stay busy while the primary is read. Growing sizes keep the
+ * per-chunk batching (tag listings) nearly as cheap as one batch per repository.
+ */
+const chunkSizes = [1, 4, 16];
+
 export async function replicateRepository(ctx: RunContext, groups: readonly ReplicaGroup[]): Promise<void> {
   const first = groups[0];
   if (first === undefined) return;
   const { primary, repository } = first;
   const works = new Map<string, Work>();
+  /** The chunk being read: children found on the way join it. */
+  let chunk = new Map<string, Work>();
   const add = (digest: string, mirrors: readonly string[]): Work => {
     const existing = works.get(digest);
     if (existing !== undefined) {
@@ -20,6 +31,7 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       if (merged !== existing.mirrors) {
         existing.mirrors = merged;
         existing.expected = undefined;
+        existing.expectedRef = undefined;
       }
       return existing;
     }
@@ -38,27 +50,45 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       expectedRef: undefined,
     };
     works.set(digest, w);
+    chunk.set(digest, w);
     return w;
   };
-  // The plan's mirrors are sorted and distinct already.
-  for (const g of groups) add(g.digest, g.mirrors);
-  // Children the ledger already knows (an index's children never change).
-  for (let depth = 0, frontier = [...works.values()]; depth < maxKnownDepth && frontier.length > 0; depth++) {
-    const found: Work[] = [];
-    for (const w of frontier) {
-      for (const child of ctx.ledger.children(w.key.digest) ?? []) {
-        if (!works.has(child)) found.push(add(child, w.mirrors));
-        else add(child, w.mirrors);
-      }
+  // Each plan digest with the children the ledger already knows (an index's children never change).
+  const roots: Map<string, Work>[] = [];
+  for (const g of groups) {
+    if (works.has(g.digest)) {
+      add(g.digest, g.mirrors);
+      continue;
     }
-    frontier = found;
+    chunk = new Map();
+    add(g.digest, g.mirrors); // the plan's mirrors are sorted and distinct already
+    for (let depth = 0, frontier = [...chunk.values()]; depth < maxKnownDepth && frontier.length > 0; depth++) {
+      const found: Work[] = [];
+      for (const w of frontier) {
+        for (const child of ctx.ledger.children(w.key.digest) ?? []) {
+          if (!works.has(child)) found.push(add(child, w.mirrors));
+          else add(child, w.mirrors);
+        }
+      }
+      frontier = found;
+    }
+    roots.push(chunk);
   }
 
-  await readPrimary(ctx, primary, repository, works, add);
-  for (const w of works.values()) {
-    if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) });
-    if (w.state === "unsigned") ctx.tally.unsigned++;
-    if (w.state === "missing") ctx.tally.missingOnPrimary++;
+  const mirrorWork: Promise<void>[] = [];
+  for (let i = 0, at = 0; at < roots.length; i++) {
+    const size = chunkSizes[i] ?? roots.length;
+    chunk = new Map(roots.slice(at, at + size).flatMap((m) => [...m]));
+    at += size;
+    await readPrimary(ctx, primary, repository, chunk, add);
+    const ready = [...chunk.values()];
+    for (const w of ready) {
+      if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) });
+      if (w.state === "unsigned") ctx.tally.unsigned++;
+      if (w.state === "missing") ctx.tally.missingOnPrimary++;
+    }
+    // Once stopping, later chunks still pass through: their lookups end as "not reached", counted.
+    mirrorWork.push(checkMirrors(ctx, primary, repository, ready));
   }
-  await checkMirrors(ctx, primary, repository, [...works.values()]);
+  await Promise.all(mirrorWork);
 }

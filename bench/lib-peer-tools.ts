@@ -2,7 +2,7 @@
 // tags and OCI 1.1 referrers to every mirror) as its documentation says, and run as one measured
 // child: a tool needing many invocations runs from a generated shell script, so GNU time's figures
 // (CPU summed over the children, peak RSS of the largest one) cover the whole job.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { TestRegistry } from "../test/harness/index.ts";
@@ -41,16 +41,20 @@ export interface Job {
   readonly dir: string;
 }
 
-async function measured(binary: string, args: readonly string[], env: Record<string, string>, command: string): Promise<ToolRun> {
+/** errFile: where a script's children write stderr (emptied first, read back into run.err: what a peer complained of). */
+async function measured(binary: string, args: readonly string[], env: Record<string, string>, command: string, errFile?: string): Promise<ToolRun> {
+  if (errFile !== undefined) writeFileSync(errFile, "");
   const before = loadavg()[0] ?? 0;
   const run = await runSigmirror(binary, args, { env, measure: true });
-  return { command, run, load: [before, loadavg()[0] ?? 0] };
+  const load: [number, number] = [before, loadavg()[0] ?? 0];
+  if (errFile === undefined) return { command, run, load };
+  return { command, run: { ...run, err: `${readFileSync(errFile, "utf8")}${run.err}` }, load };
 }
 
 /** A private HOME: none of the user's docker/regclient/containers/oras configuration may steer a peer. */
 function homeEnv(dir: string): Record<string, string> {
   const home = join(dir, "home");
-  mkdirSync(home, { recursive: true });
+  mkdirSync(join(home, "run"), { recursive: true });
   return { HOME: home, DOCKER_CONFIG: join(home, ".docker"), XDG_CONFIG_HOME: join(home, ".config"), XDG_RUNTIME_DIR: join(home, "run") };
 }
 
@@ -118,7 +122,7 @@ export function skopeoPeer(job: Job): Peer {
     name: "skopeo sync",
     setup: `skopeo ${skopeoVersion()} sync --all --preserve-digests --keep-going, registries.d use-sigstore-attachments: true; ${REPOSITORIES.length} repositories x ${job.mirrors.length} mirrors (mirrors at once)`,
     runs: reruns,
-    run: (extra) => measured("/bin/bash", [file], { ...env, ...extra }, `bash ${file.replace(job.dir, "DIR")}  # skopeo sync ${flags.replace(job.dir, "DIR").replace(job.dir, "DIR")} PRIMARY/prod/NAME MIRROR/prod`),
+    run: (extra) => measured("/bin/bash", [file], { ...env, ...extra }, `bash ${file.replace(job.dir, "DIR")}  # skopeo sync ${flags.replaceAll(job.dir, "DIR")} PRIMARY/prod/NAME MIRROR/prod`, join(job.dir, "skopeo.err")),
   };
 }
 
@@ -137,7 +141,7 @@ export function orasPeer(job: Job): Peer {
     name: "oras cp -r",
     setup: `oras cp -r --from-plain-http --to-plain-http, one call per image and mirror (${lines.length}), 8 at once`,
     runs: reruns,
-    run: (extra) => measured("/bin/bash", [file], { ...env, ...extra }, `oras cp -r --from-plain-http --to-plain-http PRIMARY/REPO@DIGEST MIRROR/REPO@DIGEST  # per image and mirror`),
+    run: (extra) => measured("/bin/bash", [file], { ...env, ...extra }, `oras cp -r --from-plain-http --to-plain-http PRIMARY/REPO@DIGEST MIRROR/REPO@DIGEST  # per image and mirror`, join(job.dir, "oras.err")),
   };
 }
 

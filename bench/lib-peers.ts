@@ -164,6 +164,8 @@ export interface Missing {
   referrers: number;
   /** Present but not listed (referrers API on olareg, fallback index on distribution). */
   unlisted: number;
+  /** A few of the misses by name, for the report. */
+  examples: string[];
 }
 
 export const missingTotal = (m: Missing): number => m.sigs + m.atts + m.differ + m.referrers + m.unlisted;
@@ -179,16 +181,23 @@ async function listed(m: Mirror, repository: string, subject: string): Promise<s
 }
 
 export async function checkMirror(m: Mirror, e: Expected): Promise<Missing> {
-  const out: Missing = { sigs: 0, atts: 0, differ: 0, referrers: 0, unlisted: 0 };
+  const out: Missing = { sigs: 0, atts: 0, differ: 0, referrers: 0, unlisted: 0, examples: [] };
+  const note = (s: string): void => void (out.examples.length < 3 && out.examples.push(s));
   await inBatches([...e.tags], 6, async ([repository, byTag]) => {
     for (const [tag, digest] of byTag) {
       const got = await readManifest(m.reg, repository, tag);
       if (got === undefined) out[tag.endsWith(".sig") ? "sigs" : "atts"]++;
-      else if (got.digest !== digest) out.differ++;
+      else if (got.digest !== digest) {
+        out.differ++;
+        note(`${repository}:${tag.slice(0, 15)}…${tag.slice(-4)} at ${got.mediaType.split(".").pop() ?? "?"} ${got.digest.slice(0, 15)}… (primary ${digest.slice(0, 15)}…)`);
+      }
     }
     for (const r of e.referrers.filter((q) => q.repository === repository)) {
       if ((await readManifest(m.reg, repository, r.digest)) === undefined) out.referrers++;
-      else if (!(await listed(m, repository, r.subject)).includes(r.digest)) out.unlisted++;
+      else if (!(await listed(m, repository, r.subject)).includes(r.digest)) {
+        out.unlisted++;
+        note(`referrer ${r.digest.slice(0, 15)}… of ${repository}@${r.subject.slice(0, 15)}… not listed`);
+      }
     }
   });
   return out;

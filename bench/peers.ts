@@ -97,7 +97,10 @@ try {
         verified.failed.push(...v.failed.map((f) => `mirror${mirrors.indexOf(m) + 1} ${f}`));
       }
       const last = runs[runs.length - 1];
-      const errors = last === undefined || last.r.run.code === 0 ? "" : last.r.run.err.trim().split("\n").slice(-3).join(" | ");
+      // Distinct complaints only: a peer repeats the same one per image.
+      // skopeo logs each copy at level=info on stderr: those are progress, not complaints.
+      const lines = last === undefined ? [] : last.r.run.err.trim().split("\n").filter((l) => l !== "" && !/level=info|^(Copying|Writing|Storing|Getting) /.test(l));
+      const errors = [...new Set(lines)].slice(-4).join(" | ");
       results.push({ peer, runs, verified, errors });
     } finally {
       for (const m of mirrors) await m.reg.stop();
@@ -126,11 +129,11 @@ try {
   log("correctness after each tool's last run (tags: .sig/.att at the primary's digest; referrers: served by digest and listed: API on olareg, fallback index on distribution):");
   for (const t of results) {
     const last = t.runs[t.runs.length - 1];
-    const parts = (last?.missing ?? []).map((m, i) => `mirror${i + 1}: ${missingTotal(m) === 0 ? "complete" : `.sig missing ${m.sigs}, .att missing ${m.atts}, tags at another digest ${m.differ}, referrers missing ${m.referrers}, unlisted ${m.unlisted}`}`);
+    const parts = (last?.missing ?? []).map((m, i) => `mirror${i + 1}: ${missingTotal(m) === 0 ? "complete" : `.sig missing ${m.sigs}, .att missing ${m.atts}, tags at another digest ${m.differ}, referrers missing ${m.referrers}, unlisted ${m.unlisted}${m.examples.length > 0 ? ` (e.g. ${m.examples.join(", ")})` : ""}`}`);
     log(`  ${t.peer.name.padEnd(18)} ${complete(t) ? "COMPLETE" : "INCOMPLETE"}; cosign verify of the cosign-signed sample: ${t.verified.ok}/${t.verified.of}`);
     log(`    ${parts.join("; ")}`);
     if (t.verified.failed.length > 0) log(`    verify failed: ${t.verified.failed.slice(0, 6).join(", ")}${t.verified.failed.length > 6 ? ", ..." : ""}`);
-    if (t.errors !== "") log(`    last run's stderr (end): ${t.errors.slice(0, 400)}`);
+    if (t.errors !== "") log(`    last run's stderr (distinct lines, end): ${t.errors.slice(0, 900)}`);
   }
   log("");
   log("requests by kind in the cold run (primary | mirrors together):");

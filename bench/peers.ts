@@ -133,7 +133,9 @@ try {
     log(`  ${t.peer.name.padEnd(18)} ${complete(t) ? "COMPLETE" : "INCOMPLETE"}; cosign verify of the cosign-signed sample: ${t.verified.ok}/${t.verified.of}`);
     log(`    ${parts.join("; ")}`);
     if (t.verified.failed.length > 0) log(`    verify failed: ${t.verified.failed.slice(0, 6).join(", ")}${t.verified.failed.length > 6 ? ", ..." : ""}`);
-    if (t.errors !== "") log(`    last run's stderr (distinct lines, end): ${t.errors.slice(0, 900)}`);
+    // A complete tool's stderr is its progress log: shown only for a tool that missed something or failed.
+    const failed = !complete(t) || t.runs.some((f) => f.r.run.code !== 0);
+    if (failed && t.errors !== "") log(`    last run's stderr (distinct lines, end): ${t.errors.slice(0, 900)}`);
   }
   log("");
   log("requests by kind in the cold run (primary | mirrors together):");

@@ -5,6 +5,7 @@ import type { Ledger, SubjectState } from "../ledger/ledger.ts";
 import { expectedPairsKey, expectedRefKey, listKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
 import type { RegistryPort } from "./port.ts";
+import { currentPriority } from "./priority.ts";
 import { selectionText, type ReferrerSelection } from "./referrer-selection.ts";
 import { TagResolver } from "./repo-tags.ts";
 import { pairDueAt, subjectDueAt, type ScheduleOptions } from "./schedule.ts";
@@ -86,6 +87,7 @@ export class RunContext {
       ...(o.aborted === undefined ? {} : { aborted: o.aborted }),
       giveUpAfter: o.giveUpAfter,
       isHostFailure: o.isHostFailure,
+      priorityOf: currentPriority,
     });
     this.tags = new TagResolver(port, this.queues);
     this.lastFlush = o.now();

@@ -59,9 +59,10 @@ export class Engine {
     ticker.unref?.();
     const worker = async () => {
       while (this.started < repos.length && !ctx.stopping()) {
-        const batch = repos[this.started++] ?? [];
+        const seq = this.started++;
+        const batch = repos[seq] ?? [];
         try {
-          await replicateRepository(ctx, batch);
+          await replicateRepository(ctx, batch, seq);
         } catch (err) {
           ctx.setFatal(err);
           return;

@@ -96,3 +96,20 @@ describe("HostQueues races and answers", () => {
     expect(err).toBeInstanceOf(Stopped);
   });
 });
+
+describe("HostQueues priorities", () => {
+  test("waiting callers go by priority, then arrival", async () => {
+    const q = new HostQueues({ limit: () => 1, stopping: () => false, giveUpAfter: 3, isHostFailure: () => true });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const job = (name: string) => async () => {
+      order.push(name);
+    };
+    const first = q.run("h", () => gate);
+    const waiting = [q.run("h", job("late-a"), 5), q.run("h", job("early"), 1), q.run("h", job("late-b"), 5), q.run("h", job("earliest"), 0)];
+    release();
+    await Promise.all([first, ...waiting]);
+    expect(order).toEqual(["earliest", "early", "late-a", "late-b"]);
+  });
+});

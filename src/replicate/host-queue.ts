@@ -30,11 +30,20 @@ export interface HostQueueOptions {
   readonly giveUpAfter: number;
   /** Which errors count against a host: refused, timeouts, 5xx. Not 404s, not conflicts, not 429s. */
   readonly isHostFailure: (err: unknown) => boolean;
+  /** The priority of the calling work, lower first (default: all equal, arrival order). */
+  readonly priorityOf?: () => number;
+}
+
+interface Waiter {
+  readonly priority: number;
+  readonly seq: number;
+  readonly resume: () => void;
 }
 
 interface Line {
   active: number;
-  readonly waiting: (() => void)[];
+  /** Ordered by (priority, arrival). */
+  readonly waiting: Waiter[];
   consecutiveFailures: number;
   givenUp: string | undefined;
   asked: boolean;
@@ -43,6 +52,7 @@ interface Line {
 
 export class HostQueues {
   private readonly lines = new Map<string, Line>();
+  private arrivals = 0;
   constructor(private readonly o: HostQueueOptions) {}
 
   private line(host: string): Line {
@@ -68,13 +78,22 @@ export class HostQueues {
     return this.lines.get(host)?.answered ?? false;
   }
 
-  /** Runs `fn` when `host` has room; throws Stopped or HostGivenUp instead of starting it. */
-  async run<T>(host: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when `host` has room; throws Stopped or HostGivenUp instead of starting it. Waiting
+   * callers go in order of `priority` (lower first), then arrival.
+   */
+  async run<T>(host: string, fn: () => Promise<T>, priority = this.o.priorityOf?.() ?? 0): Promise<T> {
     const l = this.line(host);
     // A released slot is handed to the first waiter (active is not decremented in between), so a
     // caller arriving meanwhile cannot take it too.
-    if (l.active >= Math.max(1, this.o.limit(host))) await new Promise<void>((resume) => l.waiting.push(resume));
-    else l.active++;
+    if (l.active >= Math.max(1, this.o.limit(host))) {
+      await new Promise<void>((resume) => {
+        const w: Waiter = { priority, seq: this.arrivals++, resume };
+        let i = l.waiting.length;
+        while (i > 0 && (l.waiting[i - 1]?.priority ?? 0) > priority) i--;
+        l.waiting.splice(i, 0, w);
+      });
+    } else l.active++;
     try {
       if (l.givenUp !== undefined) throw new HostGivenUp(host, l.givenUp);
       if (this.o.stopping()) throw new Stopped();
@@ -97,7 +116,7 @@ export class HostQueues {
       throw err;
     } finally {
       const next = l.waiting.shift();
-      if (next !== undefined) next();
+      if (next !== undefined) next.resume();
       else l.active--;
     }
   }

@@ -3,6 +3,7 @@
 import type { RunContext } from "./context.ts";
 import { checkMirrors } from "./mirrors.ts";
 import { readPrimary } from "./primary.ts";
+import { chunkPriority, withPriority } from "./priority.ts";
 import { mergeSorted, noTags, type ReplicaGroup, type Work } from "./work.ts";
 
 /** Indexes of indexes are followed this deep through what the ledger knows. */
@@ -17,7 +18,7 @@ const maxKnownDepth = 3;
  */
 const chunkSizes = [1, 4, 16];
 
-export async function replicateRepository(ctx: RunContext, groups: readonly ReplicaGroup[]): Promise<void> {
+export async function replicateRepository(ctx: RunContext, groups: readonly ReplicaGroup[], repositorySeq = 0): Promise<void> {
   const first = groups[0];
   if (first === undefined) return;
   const { primary, repository } = first;
@@ -80,7 +81,8 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
     const size = chunkSizes[i] ?? roots.length;
     chunk = new Map(roots.slice(at, at + size).flatMap((m) => [...m]));
     at += size;
-    await readPrimary(ctx, primary, repository, chunk, add);
+    const priority = chunkPriority(i, repositorySeq);
+    await withPriority(priority, () => readPrimary(ctx, primary, repository, chunk, add));
     const ready = [...chunk.values()];
     for (const w of ready) {
       if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) });
@@ -88,7 +90,7 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       if (w.state === "missing") ctx.tally.missingOnPrimary++;
     }
     // Once stopping, later chunks still pass through: their lookups end as "not reached", counted.
-    mirrorWork.push(checkMirrors(ctx, primary, repository, ready));
+    mirrorWork.push(withPriority(priority, () => checkMirrors(ctx, primary, repository, ready)));
   }
   await Promise.all(mirrorWork);
 }

@@ -7,12 +7,13 @@ import { parseLogFormat } from "../log/logger.ts";
 import type { Group, Plan } from "../plan/group.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { isHostFailure } from "../registry/index.ts";
+import { errorLine } from "../replicate/context.ts";
 import { Engine, type ReplicaGroup } from "../replicate/engine.ts";
 import { buildReport, summaryLines, type Report } from "../replicate/report.ts";
 import { parseSelection, type ReferrerSelection } from "../replicate/referrer-selection.ts";
 import { defaultSchedule, type ScheduleOptions } from "../replicate/schedule.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
-import { junitPath, writeJunit } from "../report/junit.ts";
+import { writeJunit } from "../report/junit.ts";
 import { collectGarbage } from "../runtime/gc.ts";
 import { userAgent } from "../version.ts";
 import { durationOption, integerOption, type ParsedArgs } from "./args.ts";
@@ -118,8 +119,6 @@ function planRun(args: ParsedArgs, ctx: RunContext): Planned {
   return { groups: replicaGroups(plan.groups, scope), withoutPrimary: plan.withoutPrimary, primaries: plan.primaries, scope };
 }
 
-const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";
-
 async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: RunContext): Promise<number> {
   const formatText = args.string("log-format") ?? "text";
   const format = parseLogFormat(formatText);
@@ -150,7 +149,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw new UsageError(`${verb}: --no-ledger excludes --ledger and --ledger-ref`, verb);
   }
   const registryConfig = registryConfigFromArgs(args, ctx.env);
-  prepareOutputs(verb, args, ctx.env); // input check: --report and --junit directories made, writable
+  const outputs = prepareOutputs(verb, args, ctx.env); // input check: --report and --junit directories made, writable
   checkCredentialHelpers(verb, registryConfig.credentials, runHosts(groups, ledgerRef)); // input check: helpers on PATH
   collectGarbage();
   // The deadline counts from here: the stored ledger's pull is part of the run's time.
@@ -169,7 +168,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
       wind.dispose();
       // The registry holding the ledger cannot be read: nothing is known of what it holds, so this
       // run must not replace it with a cold one.
-      ctx.err(`sigmirror: ledger: cannot read ${refText}: ${oneLine(err)}\n`);
+      ctx.err(`sigmirror: ledger: cannot read ${refText}: ${errorLine(err)}\n`);
       return Exit.failed;
     }
   }
@@ -220,7 +219,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   // the disk filled up, say) are consequences.
   let fatal: string | undefined;
   const firstError = (err: unknown) => {
-    fatal ??= oneLine(err);
+    fatal ??= errorLine(err);
   };
   try {
     await engine.run(groups);
@@ -264,7 +263,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
       requests: Object.fromEntries(report.hosts.map((h) => [h.host, h.requests])),
     });
   } catch (err) {
-    if (fatal === undefined) log.error(`ledger: the run's row was not recorded: ${oneLine(err)}`);
+    if (fatal === undefined) log.error(`ledger: the run's row was not recorded: ${errorLine(err)}`);
   }
   if (stored !== undefined) {
     await stored.stop();
@@ -291,9 +290,7 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
   stored?.dispose();
   if (fatal !== undefined) log.error(fatal);
   for (const line of summaryLines(report, maxDurationText)) log.info(line);
-  const reportPath = args.string("report");
-  if (reportPath !== undefined) writeReport(reportPath, report);
-  const junit = junitPath(ctx.env, args.string("junit"));
-  if (junit !== undefined) writeJunit(junit, report);
+  if (outputs.report !== undefined) writeReport(outputs.report, report);
+  if (outputs.junit !== undefined) writeJunit(outputs.junit, report);
   return report.exitCode;
 }

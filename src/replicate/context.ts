@@ -61,7 +61,8 @@ export interface Where {
 }
 
 const sec = (ms: number): number => Math.floor(ms / 1000);
-const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";
+/** An error as one line: the first of its message. */
+export const errorLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "error";
 
 export class RunContext {
   readonly queues: HostQueues;
@@ -70,6 +71,10 @@ export class RunContext {
   overwrites = 0;
   /** Ledger subject id -> its mirrors now, for pruning the ledger after a complete run. */
   readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number; readonly expectedRefKey: number }>();
+  /** Per host: whether it answers the referrers API ("api") or needs the fallback tag ("tag"), once learned. */
+  readonly referrersVia = new Map<string, "api" | "tag">();
+  /** Per host: the first referrers request, which the others wait for until its answer says which. */
+  readonly referrersProbe = new Map<string, Promise<void>>();
   private readonly expectedKeys = new Map<number, number>();
   private readonly announcedGivenUp = new Set<string>();
   private lastFlush: number;
@@ -145,10 +150,6 @@ export class RunContext {
     this.lastFlush = this.o.now();
   }
 
-  /** Per host: whether it answers the referrers API ("api") or needs the fallback tag ("tag"), once learned. */
-  readonly referrersVia = new Map<string, "api" | "tag">();
-  /** Per host: the first referrers request, which the others wait for until its answer says which. */
-  readonly referrersProbe = new Map<string, Promise<void>>();
 
   /** The referrer-pair summary a subject has once every mirror serves and lists each of its referrers. */
   expectedRefKey(w: Work): number {
@@ -197,21 +198,27 @@ export class RunContext {
 
   /** Only after `mirror` was seen, or made, to serve the referrer by digest and list it. */
   verifiedReferrer(w: Work, mirror: string, digest: string): void {
-    if (!this.writes) return;
-    if (w.known === undefined && w.state === undefined) return;
-    const at = Math.floor(this.nowSec() / 60) * 60;
-    this.ledger.putReferrerPair(w.key, mirror, digest, at, pairDueAt(at, this.o.schedule, this.o.random()));
+    const t = this.verifiedTimes(w);
+    if (t === undefined) return;
+    this.ledger.putReferrerPair(w.key, mirror, digest, t.at, t.due);
     this.maybeFlush();
   }
 
   /** Only after `mirror` was seen, or made, to hold `digest` under the subject's tag. */
   verified(w: Work, mirror: string, suffix: Suffix, digest: string): void {
-    if (!this.writes) return;
-    if (w.known === undefined && w.state === undefined) return;
+    const t = this.verifiedTimes(w);
+    if (t === undefined) return;
+    this.ledger.putPair(w.key, mirror, suffix, digest, t.at, t.due);
+    this.maybeFlush();
+  }
+
+  /** When a pair verified now was verified and falls due; undefined when nothing is to be written. */
+  private verifiedTimes(w: Work): { at: number; due: number } | undefined {
+    if (!this.writes) return undefined;
+    if (w.known === undefined && w.state === undefined) return undefined;
     // To the minute: finer says nothing more, and a stored ledger compresses far better.
     const at = Math.floor(this.nowSec() / 60) * 60;
-    this.ledger.putPair(w.key, mirror, suffix, digest, at, pairDueAt(at, this.o.schedule, this.o.random()));
-    this.maybeFlush();
+    return { at, due: pairDueAt(at, this.o.schedule, this.o.random()) };
   }
 
   /** A lookup or copy that did not succeed: failed, or not reached when the run stopped first. */
@@ -230,7 +237,7 @@ export class RunContext {
       }
       return;
     }
-    const reason = errText(err);
+    const reason = errorLine(err);
     this.tally.failure({ ...at, reason }, role);
     this.o.onEvent?.({ kind: "failed", ...at, reason });
   }

@@ -5,14 +5,13 @@
 // read, every entry already in it kept (another writer's too), the new descriptors added, written
 // back right after that read, and read again to check it (distribution has no conditional PUT).
 import { digestTag } from "../registry/digest.ts";
+import { ociIndex } from "../registry/media-types.ts";
 import type { RunContext, Where } from "./context.ts";
 import { pairDue } from "./due.ts";
 import { indexEntries, referrerDescriptor } from "./oci.ts";
 import type { Referrer } from "./port.ts";
 import { fallbackIndex, listReferrers } from "./primary-referrers.ts";
 import type { Work, WorkReferrer } from "./work.ts";
-
-const ociIndex = "application/vnd.oci.image.index.v1+json";
 
 interface Due {
   readonly w: Work;
@@ -23,38 +22,44 @@ export async function checkMirrorReferrers(ctx: RunContext, primary: string, rep
   const now = ctx.nowSec();
   // mirror -> the digest referred to -> what is due there
   const byMirror = new Map<string, Map<string, Due[]>>();
+  const slot = (mirror: string, of: string): Due[] => {
+    let byOf = byMirror.get(mirror);
+    if (byOf === undefined) byMirror.set(mirror, (byOf = new Map()));
+    let list = byOf.get(of);
+    if (list === undefined) byOf.set(of, (list = []));
+    return list;
+  };
   // verify --check-unsigned: every mirror's referrers of every subject are listed, to name those the primary lacks.
   const audit = ctx.o.verb === "verify" && ctx.o.checkUnsigned;
   for (const w of works) {
-    if (audit && !w.readFailed && (w.state === "signed" || w.state === "unsigned")) {
-      for (const m of w.mirrors) {
-        let byOf = byMirror.get(m);
-        if (byOf === undefined) byMirror.set(m, (byOf = new Map()));
-        if (!byOf.has(w.key.digest)) byOf.set(w.key.digest, []);
-      }
-    }
+    if (audit && !w.readFailed && (w.state === "signed" || w.state === "unsigned")) for (const m of w.mirrors) slot(m, w.key.digest);
     if (w.readFailed || w.state !== "signed" || w.referrers.length === 0) continue;
     const verified = new Map((w.known === undefined ? [] : ctx.ledger.referrerPairsOf(w.known)).map((p) => [`${p.mirror}\n${p.digest}`, p]));
     for (const m of w.mirrors) {
       for (const r of w.referrers) {
         const p = verified.get(`${m}\n${r.digest}`);
-        if (!pairDue({ verb: ctx.o.verb, verified: p === undefined ? undefined : { digest: r.digest, dueAt: p.dueAt }, digest: r.digest }, now, ctx.o.schedule)) continue;
-        let byOf = byMirror.get(m);
-        if (byOf === undefined) byMirror.set(m, (byOf = new Map()));
-        let list = byOf.get(r.of);
-        if (list === undefined) byOf.set(r.of, (list = []));
-        list.push({ w, r });
+        if (pairDue({ verb: ctx.o.verb, verified: p === undefined ? undefined : { digest: r.digest, dueAt: p.dueAt }, digest: r.digest }, now, ctx.o.schedule)) {
+          slot(m, r.of).push({ w, r });
+        }
       }
     }
   }
+  // What the primary has referring to each digest, for naming a mirror's others (--check-unsigned).
+  const primaryHas = new Map<string, Set<string>>();
+  for (const w of works) {
+    for (const r of w.referrers) {
+      let set = primaryHas.get(r.of);
+      if (set === undefined) primaryHas.set(r.of, (set = new Set()));
+      set.add(r.digest);
+    }
+  }
+  const none: ReadonlySet<string> = new Set();
   await Promise.all(
     [...byMirror].map(async ([mirror, byOf]) => {
-      const entries = [...byOf];
-      const primaryHas = (of: string) => new Set(works.flatMap((w) => w.referrers.filter((r) => r.of === of).map((r) => r.digest)));
       // The first answer says whether the mirror has the API: ask it alone, then the rest.
-      const [first, ...rest] = entries;
-      if (first !== undefined) await settleOf(ctx, primary, mirror, repository, first[0], first[1], primaryHas(first[0]));
-      await Promise.all(rest.map(([of, due]) => settleOf(ctx, primary, mirror, repository, of, due, primaryHas(of))));
+      const [first, ...rest] = [...byOf];
+      if (first !== undefined) await settleOf(ctx, primary, mirror, repository, first[0], first[1], primaryHas.get(first[0]) ?? none);
+      await Promise.all(rest.map(([of, due]) => settleOf(ctx, primary, mirror, repository, of, due, primaryHas.get(of) ?? none)));
     }),
   );
 }
@@ -105,9 +110,9 @@ async function settleOf(
           ctx.drift(whereOf(mirror, repository, d.r), d.r.digest, served ? "not listed on the mirror (its fallback index lacks it)" : "referrer missing on the mirror");
           return;
         }
+        // With the API, listed is served: what is left is missing. Without, it may be either or both.
         if (!served) missing.push(d);
         if (!api) unlisted.push(d);
-        else if (served) missing.push(d); // served but not listed by the API: a PUT makes the registry index it
       } catch (err) {
         ctx.fail(whereOf(mirror, repository, d.r), d.r.digest, err);
       }

@@ -1,7 +1,7 @@
 // The little the engine must know of OCI manifest bodies: an index's children, a manifest's layers.
 
 import { isIndexType } from "../registry/media-types.ts";
-import { isRecord, parseJson, stringRecord } from "../registry/oci-json.ts";
+import { descriptorOf, isRecord, parseJson, stringRecord, type OciDescriptor } from "../registry/oci-json.ts";
 import type { Referrer } from "./port.ts";
 
 function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
@@ -47,18 +47,10 @@ export function holdsEveryLayer(primary: Uint8Array, mirror: Uint8Array): boolea
 
 /** The entries of an OCI index (a referrers fallback index), as descriptors; [] for anything else. */
 export function indexEntries(bytes: Uint8Array): Referrer[] {
-  const body = parse(bytes);
-  const list = body?.["manifests"];
+  const list = parse(bytes)?.["manifests"];
   if (!Array.isArray(list)) return [];
-  const out: Referrer[] = [];
-  for (const item of list) {
-    if (!isRecord(item)) continue;
-    const { digest, mediaType, size, artifactType, annotations } = item;
-    if (typeof digest !== "string" || typeof mediaType !== "string" || typeof size !== "number") continue;
-    const notes = stringRecord(annotations);
-    out.push({ digest, mediaType, size, ...(typeof artifactType === "string" ? { artifactType } : {}), ...(notes === undefined ? {} : { annotations: notes }) });
-  }
-  return out;
+  // Lenient on purpose: one malformed entry (another writer's) does not hide the others.
+  return list.map(descriptorOf).filter((d): d is OciDescriptor => d !== undefined && d.mediaType !== "");
 }
 
 /** The index entry a referrer gets from its own manifest: artifactType (else the config's media type) and its annotations. */

@@ -3,31 +3,11 @@
 // fallback tag `sha256-<hex>` holding an OCI index that lists it (distribution 2.8 has no referrers
 // API, so that index is the only listing a reader finds). Plus what the benches read back:
 // sigmirror's --report referrer counts and which requests served referrers.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mediaTypes, pushBlob, pushManifestBytes, readManifest, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
+import { readManifest, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
+import { fallbackTagOf as fallbackTag, pushReferrer } from "../test/harness/referrers.ts";
 
-export const bundleType = "application/vnd.dev.sigstore.bundle.v0.3+json";
-export const promotionPredicate = "https://k8s.io/promo-tools/promotion/v1";
-const emptyType = "application/vnd.oci.empty.v1+json";
-const encoder = new TextEncoder();
-const emptyBytes = encoder.encode("{}");
-const sha = (b: Uint8Array | string): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-export const emptyConfigDigest = sha(emptyBytes);
-
-// Distribution 2.8 answers 500 when the same blob is uploaded to one repository several times at
-// once (seen here: concurrent POST+PUT of `{}`, then HEAD 500), so the shared empty config goes up
-// once per repository and the other pushes wait for it.
-const emptyPushed = new Map<string, Promise<string>>();
-function pushEmpty(reg: TestRegistry, repo: string): Promise<string> {
-  const k = `${reg.host}/${repo}`;
-  let p = emptyPushed.get(k);
-  if (p === undefined) emptyPushed.set(k, (p = pushBlob(reg, repo, emptyBytes)));
-  return p;
-}
-
-/** The fallback tag of a subject: "sha256:<hex>" -> "sha256-<hex>". */
-export const fallbackTag = (digest: string): string => digest.replace(":", "-");
+export { bundleType, fallbackTagOf as fallbackTag, promotionPredicate } from "../test/harness/referrers.ts";
 const fallbackTagPattern = /^sha256-[0-9a-f]{64}$/;
 
 export interface PushedReferrer {
@@ -52,52 +32,14 @@ function entriesOf(bytes: Uint8Array): IndexEntry[] {
 }
 
 /**
- * Attests `subject` on `reg` as cosign v3 does (a DSSE envelope of an in-toto statement inside a
- * Sigstore bundle; the signature is fake, nothing here verifies it) and lists it in the fallback
- * index, every entry already there kept. Same seed => same digest.
+ * Attests `subject` on `reg` as cosign v3 does (test/harness/referrers.ts writes it) and lists it in
+ * the fallback index, every entry already there kept. Same seed => same digest.
  */
 export async function pushAttestationReferrer(reg: TestRegistry, repo: string, subject: string, o: { seed: string; predicateType?: string }): Promise<PushedReferrer> {
-  const predicateType = o.predicateType ?? promotionPredicate;
   const read = await readManifest(reg, repo, subject);
   if (read === undefined) throw new Error(`bench: ${reg.host}/${repo}@${subject} missing: cannot attest it`);
-  const statement = JSON.stringify({
-    _type: "https://in-toto.io/Statement/v1",
-    subject: [{ name: `${reg.host}/${repo}`, digest: { sha256: subject.replace(/^sha256:/, "") } }],
-    predicateType,
-    predicate: { seed: o.seed },
-  });
-  const bundle = encoder.encode(
-    JSON.stringify({
-      mediaType: bundleType,
-      verificationMaterial: { publicKey: { hint: "bench" } },
-      dsseEnvelope: {
-        payload: Buffer.from(statement).toString("base64"),
-        payloadType: "application/vnd.in-toto+json",
-        signatures: [{ sig: Buffer.from(sha(`${o.seed}\n${statement}`)).toString("base64"), keyid: "" }],
-      },
-    }),
-  );
-  const [, layerDigest] = await Promise.all([pushEmpty(reg, repo), pushBlob(reg, repo, bundle)]);
-  const annotations = { "dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": predicateType };
-  const manifest = encoder.encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: mediaTypes.ociManifest,
-      artifactType: bundleType,
-      config: { mediaType: emptyType, digest: emptyConfigDigest, size: emptyBytes.length },
-      layers: [{ mediaType: bundleType, digest: layerDigest, size: bundle.length }],
-      subject: { mediaType: read.mediaType, digest: subject, size: read.bytes.length },
-      annotations,
-    }),
-  );
-  const digest = await pushManifestBytes(reg, repo, sha(manifest), mediaTypes.ociManifest, manifest);
-  // The writer's half of the fallback scheme: read the index, keep what is there, add ours.
-  const current = await readManifest(reg, repo, fallbackTag(subject));
-  const kept = current === undefined ? [] : entriesOf(current.bytes).filter((e) => e.digest !== digest);
-  const entry: IndexEntry = { mediaType: mediaTypes.ociManifest, digest, size: manifest.length, artifactType: bundleType, annotations };
-  const index = encoder.encode(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests: [...kept, entry] }));
-  await pushManifestBytes(reg, repo, fallbackTag(subject), mediaTypes.ociIndex, index);
-  return { digest, subject, blobs: [emptyConfigDigest, layerDigest] };
+  const r = await pushReferrer(reg, repo, read, o);
+  return { digest: r.digest, subject, blobs: r.blobs };
 }
 
 /** Whether `reg` serves the referrer by digest and its fallback index lists it (what a reader needs). */

@@ -8,7 +8,6 @@
 // Figures only, no thresholds: the tests hold the targets.
 // Reproduce: make build && node_modules/.bin/bun bench/peers.ts   (BENCH_IMAGES=200, SIGMIRROR_BIN=...)
 import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { startRegistry, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
 import { goToolsMissingReason } from "../test/harness/go-tools.ts";
 import { hasGnuTime, pad, ratio, sigmirrorBinary } from "./lib-cli.ts";

@@ -6,7 +6,7 @@ import { describe, test } from "bun:test";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, repoRoot } from "../lib/cli.ts";
+import { cleanEnv, repoRoot, runCommand, type CliResult } from "../lib/cli.ts";
 
 export type GoToolName = "cosign" | "olareg" | "regctl" | "oras";
 
@@ -75,11 +75,7 @@ export function describeWithTools(names: readonly GoToolName[], title: string, f
   }
 }
 
-export interface ToolResult {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
+export type ToolResult = CliResult;
 
 /**
  * The tools' environment for one call: no proxies (cleanEnv), HOME/DOCKER_CONFIG in `home`, and
@@ -115,20 +111,7 @@ export async function runGoTool(
 ): Promise<ToolResult> {
   const home = mkdtempSync(join(tmpdir(), "sigmirror-go-tools-home-"));
   try {
-    const proc = Bun.spawn([goTool(name), ...args], {
-      cwd: options.cwd ?? home,
-      env: goToolEnv(home, options.env),
-      timeout: options.timeoutMs ?? 60_000,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { code, out, err };
+    return await runCommand([goTool(name), ...args], { cwd: options.cwd ?? home, env: goToolEnv(home, options.env), timeoutMs: options.timeoutMs ?? 60_000 });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

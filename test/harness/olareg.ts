@@ -13,7 +13,7 @@ import { onProcessExit } from "./cleanup.ts";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 import { goTool } from "./go-tools.ts";
 import { allocateLoopback, hostOf, type LoopbackAddress } from "./net.ts";
-import { sleep, tail, type TestRegistry } from "./registry.ts";
+import { sleep, tail, waitReady, type TestRegistry } from "./registry.ts";
 
 export interface OlaregRegistry extends TestRegistry {
   /** "127.x.y.z:port" of olareg itself (not counted: for a test that must bypass the proxy). */
@@ -40,29 +40,6 @@ function spawnOlareg(addr: LoopbackAddress, logFile: string): Spawned {
   }
 }
 
-/** olareg exits 0 (!) when its port is taken, so the log, not the exit code, tells a port race. */
-async function waitReady(proc: Spawned, url: string, logFile: string): Promise<"ready" | "address-in-use"> {
-  const deadline = Date.now() + 10_000;
-  let lastError = "";
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      const log = tail(logFile, 20);
-      if (/address already in use/i.test(log)) return "address-in-use";
-      throw new Error(`olareg exited (${proc.exitCode ?? proc.signalCode}) before ready:\n${log}`);
-    }
-    try {
-      const res = await fetch(`${url}/v2/`, { keepalive: false, signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return "ready";
-      lastError = `GET /v2/ answered ${res.status}`;
-    } catch (err) {
-      lastError = String(err);
-    }
-    await sleep(20);
-  }
-  throw new Error(`olareg not ready at ${url} within 10 s (${lastError}):\n${tail(logFile, 20)}`);
-}
-
 async function stopProcess(proc: Spawned): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   proc.kill("SIGTERM");
@@ -87,7 +64,8 @@ export async function startOlareg(): Promise<OlaregRegistry> {
       killAtExit = onProcessExit(() => {
         if (started.exitCode === null) process.kill(started.pid, "SIGKILL");
       });
-      if ((await waitReady(started, `http://${hostOf(addr)}`, logFile)) === "address-in-use") {
+      // olareg exits 0 (!) when its port is taken: its log, not its exit code, tells a port race.
+      if ((await waitReady(started, `http://${hostOf(addr)}`, undefined, logFile, "olareg")) === "address-in-use") {
         killAtExit();
         if (attempt < 3) continue;
         throw new Error(`olareg: address in use on 3 random loopback addresses:\n${tail(logFile, 5)}`);

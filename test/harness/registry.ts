@@ -168,11 +168,16 @@ function spawnRegistry(configFile: string, accessFile: string, stderrFile: strin
   }
 }
 
-async function waitReady(
-  proc: Spawned,
+/**
+ * Polls `GET /v2/` until a test server (`name`: docker-registry, olareg) answers; "address-in-use"
+ * when it died of a port race (its log says so: olareg even exits 0 then), an error naming it otherwise.
+ */
+export async function waitReady(
+  proc: { readonly exitCode: number | null; readonly signalCode: NodeJS.Signals | number | null },
   url: string,
   caPem: string | undefined,
   stderrFile: string,
+  name = "docker-registry",
 ): Promise<"ready" | "address-in-use"> {
   const deadline = Date.now() + 10_000;
   let lastError = "";
@@ -180,7 +185,7 @@ async function waitReady(
     if (proc.exitCode !== null || proc.signalCode !== null) {
       const log = tail(stderrFile, 20);
       if (/address already in use/i.test(log)) return "address-in-use";
-      throw new Error(`docker-registry exited (${proc.exitCode ?? proc.signalCode}) before ready:\n${log}`);
+      throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before ready:\n${log}`);
     }
     try {
       const res = await fetch(`${url}/v2/`, {
@@ -197,7 +202,7 @@ async function waitReady(
     }
     await sleep(20);
   }
-  throw new Error(`docker-registry not ready at ${url} within 10 s (${lastError}):\n${tail(stderrFile, 20)}`);
+  throw new Error(`${name} not ready at ${url} within 10 s (${lastError}):\n${tail(stderrFile, 20)}`);
 }
 
 export async function startRegistry(options: StartOptions = {}): Promise<TestRegistry> {

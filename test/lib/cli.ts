@@ -19,23 +19,30 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-export async function sigmirror(
-  args: readonly string[],
-  options: { env?: Record<string, string>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
+/**
+ * Runs argv without a shell and collects its output; never throws for a non-zero exit. `env` is
+ * the child's whole environment. Killed (SIGTERM) after timeoutMs: a test of "does not hang"
+ * fails instead of hanging.
+ */
+export async function runCommand(
+  argv: readonly string[],
+  options: { env: Record<string, string>; cwd?: string | undefined; stdin?: string | undefined; timeoutMs?: number | undefined },
 ): Promise<CliResult> {
-  const proc = Bun.spawn([process.execPath, mainTs, ...args], {
-    cwd: options.cwd ?? repoRoot,
-    // Killed (SIGTERM) after timeoutMs: a test of "does not hang" fails instead of hanging.
+  const proc = Bun.spawn([...argv], {
+    cwd: options.cwd,
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-    env: cleanEnv(options.env),
+    env: options.env,
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, out, err };
+}
+
+export async function sigmirror(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return runCommand([process.execPath, mainTs, ...args], { ...options, cwd: options.cwd ?? repoRoot, env: cleanEnv(options.env) });
 }

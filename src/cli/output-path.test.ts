@@ -65,9 +65,17 @@ describe("prepareOutputPath", () => {
     ["a directory that is not writable", join(readOnlyDir, "r.json"), `--report: ${join(readOnlyDir, "r.json")}: cannot create files in its directory ${readOnlyDir} (EACCES)`],
     ["missing directories under one not writable", join(readOnlyDir, "sub", "r.json"), `--report: ${join(readOnlyDir, "sub", "r.json")}: cannot create its directory ${join(readOnlyDir, "sub")} (EACCES)`],
   ];
+  // The checkout may sit where nobody cannot read (a clone under a 0700 mktemp directory): nobody
+  // runs a bundle of the module, built into the readable temporary directory.
+  const bundle = join(tmp, "output-path.bundle.js");
+  if (unprivileged) {
+    const built = Bun.spawnSync([process.execPath, "build", join(import.meta.dir, "output-path.ts"), "--target", "bun", "--outfile", bundle], { stderr: "pipe" });
+    if (built.exitCode !== 0) throw new Error(`bun build output-path.ts: ${built.stderr.toString()}`);
+    chmodSync(bundle, 0o644);
+  }
   for (const [name, path, error] of asNobody) {
     test.skipIf(!unprivileged)(`as an unprivileged user, ${name}: refused`, () => {
-      const script = `import { prepareOutputPath } from ${JSON.stringify(join(import.meta.dir, "output-path.ts"))};
+      const script = `import { prepareOutputPath } from ${JSON.stringify(bundle)};
         try { prepareOutputPath("--report", ${JSON.stringify(path)}); console.log("accepted"); } catch (e) { console.log(e instanceof Error ? e.message : String(e)); }`;
       const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], { cwd: tmp });
       expect(r.stderr.toString()).toBe("");

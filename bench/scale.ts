@@ -103,7 +103,8 @@ function writeTree(dir: string, shape: readonly ProjectShape[], hosts: readonly 
 /**
  * Every subject signed and settled long ago, every mirror pair verified; nothing due for a year.
  * Times spread as a real ledger's are (first seen over 5 years, checked and verified over the
- * last day, due times jittered by up to 10% of a day), so the stored size is honest.
+ * last day, due times jittered by up to 10% of a day, one per subject and run as the engine draws
+ * them), so the stored size is honest.
  */
 function fillLedger(path: string, dir: string, primary: string): { subjects: number; pairs: number; referrerPairs: number; ms: number } {
   const t0 = performance.now();
@@ -143,13 +144,14 @@ function fillLedger(path: string, dir: string, primary: string): { subjects: num
         referrersLooked: looked,
       });
       subjects++;
-      // Verified by one of the day's 48 runs (a run verifies a whole slice at one time).
-      const run = minute(now - Math.floor(random() * 48) * 1800);
+      // Verified by one of the day's 48 runs (a run verifies a whole slice at one time), with one
+      // due time per subject and run, as the engine draws it (its pairs then fold into its row).
+      const verifiedAt = minute(now - Math.floor(random() * 48) * 1800);
+      const due = dueIn(verifiedAt);
       for (const m of g.mirrors) {
-        const verifiedAt = run;
-        ledger.putPair(key, m, "sig", sig, verifiedAt, dueIn(verifiedAt));
+        ledger.putPair(key, m, "sig", sig, verifiedAt, due);
         pairs++;
-        ledger.putReferrerPair(key, m, attestation, verifiedAt, dueIn(verifiedAt));
+        ledger.putReferrerPair(key, m, attestation, verifiedAt, due);
         referrerPairs++;
       }
       if (ledger.pendingWrites >= 50_000) ledger.flush();

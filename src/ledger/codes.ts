@@ -40,9 +40,9 @@ export class Names {
   }
 }
 
-/** SQL for a digests row's text: sha256 from its 32 bytes, anything else stored as its text. */
-export const digestText = (alias: string): string =>
-  `CASE WHEN length(${alias}.value) = 32 THEN 'sha256:' || lower(hex(${alias}.value)) ELSE CAST(${alias}.value AS TEXT) END`;
+/** SQL for a stored digest's text (a column or expression): sha256 from its 32 bytes, anything else stored as its text. */
+export const digestText = (column: string): string =>
+  `CASE WHEN length(${column}) = 32 THEN 'sha256:' || lower(hex(${column})) ELSE CAST(${column} AS TEXT) END`;
 
 /** Shared by every plain manifest's entry. */
 export const noChildren: readonly string[] = [];

@@ -26,11 +26,11 @@ export function ledgerStats(ledger: Ledger, now: number): LedgerStats {
     if (state !== undefined) subjects[state] += n(r["n"]);
     subjectsDueNow += n(r["due"]);
   }
-  const all = db.prepare("SELECT count(*) AS n, sum(verified_at + due_in * 60 <= ?) AS due, min(verified_at) AS oldest FROM pairs").get(now);
+  const all = db.prepare("SELECT count(*) AS n, sum(due_at <= ?) AS due, min(verified_at) AS oldest FROM tag_pairs").get(now);
   const hosts = db
     .prepare(
-      `SELECT h.name AS host, count(*) AS n, sum(p.verified_at + p.due_in * 60 <= ?) AS due
-       FROM pairs p JOIN hosts h ON h.id = p.host_id GROUP BY h.name ORDER BY h.name`,
+      `SELECT h.name AS host, count(*) AS n, sum(p.due_at <= ?) AS due
+       FROM tag_pairs p JOIN hosts h ON h.id = p.host_id GROUP BY h.name ORDER BY h.name`,
     )
     .all(now)
     .map((r) => ({ host: String(r["host"]), pairs: n(r["n"]), dueNow: n(r["due"]) }));

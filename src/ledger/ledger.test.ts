@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Ledger } from "./ledger.ts";
 import { LedgerError } from "./open.ts";
-import { expectedPairsKey } from "./pairs-key.ts";
 import { openDatabase } from "./sqlite.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
@@ -29,9 +28,14 @@ test("subjects, tags, children and pairs survive a reopen", () => {
   a.putSubject(key, { state: "signed", firstSeen: 100, signedAt: 110, checkedAt: 120, dueAt: 200, tags: new Map([["sig", d("b")]]) });
   a.putChildren(key.digest, true, [d("c"), d("e")]);
   a.putPair(key, "127.0.0.3:5000", "sig", d("b"), 120, 300);
+  // A plain manifest is recorded with its subject (on its row).
+  const plain = { ...key, digest: d("9") };
+  a.putChildren(plain.digest, false, []);
+  a.putSubject(plain, { state: "unsigned", firstSeen: 100, signedAt: undefined, checkedAt: 120, dueAt: 200, tags: new Map() });
   a.flush();
   a.close();
   const b = Ledger.openReadOnly(t.path);
+  assert.deepEqual(b.children(plain.digest), []);
   const s = b.subject(key);
   assert.ok(s);
   assert.equal(s.state, "signed");
@@ -43,7 +47,8 @@ test("subjects, tags, children and pairs survive a reopen", () => {
   assert.deepEqual(p, { mirror: "127.0.0.3:5000", suffix: "sig", digest: d("b"), verifiedAt: 120, dueAt: 300 });
   assert.equal(b.pair(s, "127.0.0.4:5000", "sig"), undefined);
   // The summary a warm run compares instead of reading pairs.
-  assert.equal(s.pairsKey, expectedPairsKey(["127.0.0.3:5000"], ["sig"]));
+  assert.equal(s.settledOn, b.mirrorSet(["127.0.0.3:5000"]));
+  assert.notEqual(s.settledOn, 0);
   assert.equal(s.pairsDue, 300);
   assert.equal(b.pair(s, "127.0.0.3:5000", "att"), undefined);
   b.close();
@@ -110,7 +115,7 @@ test("prune forgets subjects out of every manifest and pairs of hosts no longer 
   const b = Ledger.openForRun(t.path);
   const kept = b.subject(key);
   if (kept === undefined) throw new Error("subject not loaded");
-  const pruned = b.prune(new Map([[kept.id, { mirrors: ["m1:5000"], expectedKey: expectedPairsKey(["m1:5000"], ["sig"]) }]]), 0);
+  const pruned = b.prune(new Map([[kept.id, ["m1:5000"]]]), 0);
   assert.deepEqual(pruned, { subjects: 1, pairs: 1 });
   b.close();
   const c = Ledger.openReadOnly(t.path);
@@ -187,4 +192,40 @@ test("a second run is refused while one holds the ledger; a killed holder leaves
   }
   const again = Ledger.openForRun(t.path);
   again.close();
+});
+
+test("a settled subject's pairs fold into its row; a write unfolds them, and they fold again only when complete", () => {
+  using t = tmp();
+  const a = Ledger.openForRun(t.path);
+  const mirrors = ["m1:5000", "m2:5000"];
+  const referrer = { digest: d("5"), of: key.digest, artifactType: "application/vnd.in-toto+json" };
+  a.putSubject(key, { state: "signed", firstSeen: 1, signedAt: 1, checkedAt: 1, dueAt: 9, tags: new Map([["sig", d("b")]]), referrers: [referrer], referrersLooked: "all" });
+  for (const m of mirrors) {
+    a.putPair(key, m, "sig", d("b"), 120, 9000);
+    a.putReferrerPair(key, m, d("5"), 180, 7980);
+  }
+  a.flush();
+  const rows = () => Number(a.database?.prepare("SELECT (SELECT count(*) FROM pairs) + (SELECT count(*) FROM referrer_pairs) AS n").get()?.["n"]);
+  assert.equal(rows(), 0);
+  assert.equal(a.pairCount, 2);
+  // A second referrer appears on the primary: the subject is no longer settled until both mirrors list it.
+  const second = { ...referrer, digest: d("6") };
+  a.putSubject(key, { state: "signed", firstSeen: 1, signedAt: 1, checkedAt: 2, dueAt: 9, tags: new Map([["sig", d("b")]]), referrers: [referrer, second], referrersLooked: "all" });
+  a.putReferrerPair(key, "m1:5000", d("6"), 240, 6960);
+  a.flush();
+  assert.equal(rows(), 5);
+  a.putReferrerPair(key, "m2:5000", d("6"), 240, 6960);
+  a.flush();
+  assert.equal(rows(), 0);
+  a.close();
+  const b = Ledger.openReadOnly(t.path);
+  const s = b.subject(key);
+  assert.ok(s);
+  assert.equal(s.settledOn, b.mirrorSet(mirrors));
+  assert.equal(b.mirrorSet(["m1:5000"]), 0);
+  // Folded pairs take the earliest verification and due time of them all.
+  assert.equal(s.pairsDue, 6960);
+  assert.deepEqual(b.pair(s, "m2:5000", "sig"), { mirror: "m2:5000", suffix: "sig", digest: d("b"), verifiedAt: 120, dueAt: 6960 });
+  assert.deepEqual(b.referrerPairsOf(s).map((p) => `${p.mirror} ${p.digest === d("5") ? 5 : 6}`).sort(), ["m1:5000 5", "m1:5000 6", "m2:5000 5", "m2:5000 6"]);
+  b.close();
 });

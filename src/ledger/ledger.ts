@@ -2,6 +2,8 @@ import { digestText, Names, noChildren, num, suffixCode, suffixOf, type Suffix }
 import { isSqliteError, LedgerError, writeError } from "./errors.ts";
 import { WriteApplier } from "./apply.ts";
 import { loadLedger } from "./load.ts";
+import { MirrorSets } from "./settle.ts";
+import { digestToBlob } from "./digest.ts";
 import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
 import type { Database } from "./sqlite.ts";
 import type { Pair, ReferrerPair, Subject, SubjectKey, SubjectUpdate, Write } from "./types.ts";
@@ -21,8 +23,9 @@ export class Ledger {
   private readonly subjects = new Map<string, Map<string, Map<string, Subject>>>();
   private count = 0;
   private readonly childrenOf = new Map<string, readonly string[]>();
+  private readonly sets = new MirrorSets();
   private pending: Write[] = [];
-  private readonly applier = new WriteApplier(this.hosts, this.repositories, (key) => this.subject(key)?.id);
+  private readonly applier = new WriteApplier(this.hosts, this.repositories, this.sets, (key) => this.subject(key)?.id);
 
   private constructor(
     readonly path: string,
@@ -31,7 +34,7 @@ export class Ledger {
   ) {
     if (opened === undefined) return;
     try {
-      loadLedger(opened.db, { hosts: this.hosts, repositories: this.repositories, childrenOf: this.childrenOf, index: (k, s) => this.index(k, s) });
+      loadLedger(opened.db, { hosts: this.hosts, repositories: this.repositories, sets: this.sets, childrenOf: this.childrenOf, index: (k, s) => this.index(k, s) });
     } catch (err) {
       opened.close();
       const text = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
@@ -67,9 +70,29 @@ export class Ledger {
     return this.count;
   }
 
+  /** Tag pairs, folded or not (the tag_pairs view). */
   get pairCount(): number {
-    return num(this.opened?.db.prepare("SELECT count(*) AS n FROM pairs").get()?.["n"]);
+    return num(this.opened?.db.prepare("SELECT count(*) AS n FROM tag_pairs").get()?.["n"]);
   }
+
+  /**
+   * The id of the mirror set of these hosts, as subjects' settledOn holds it; 0 when no subject was
+   * ever settled on it. Cached by the array: a plan shares one array per host set.
+   */
+  mirrorSet(hosts: readonly string[]): number {
+    let id = this.setIds.get(hosts);
+    if (id !== undefined) return id;
+    const ids: number[] = [];
+    for (const h of hosts) {
+      const hostId = this.hosts.byName.get(h);
+      if (hostId === undefined) break;
+      ids.push(hostId);
+    }
+    id = ids.length === hosts.length ? (this.sets.find(ids) ?? 0) : 0;
+    this.setIds.set(hosts, id);
+    return id;
+  }
+  private readonly setIds = new WeakMap<readonly string[], number>();
 
   subject(key: SubjectKey): Subject | undefined {
     return this.subjects.get(key.primary)?.get(key.repository)?.get(key.digest);
@@ -80,15 +103,29 @@ export class Ledger {
     return this.pairsOf(subject).find((p) => p.mirror === mirror && p.suffix === suffix);
   }
 
-  /** Read when asked: a warm run never does for a subject whose summary matches. */
+  /** A subject's folded pairs as the file has them now: its hosts and times, undefined when not folded. */
+  private folded(subject: Subject): { hosts: string[]; at: number; due: number } | undefined {
+    const r = this.opened?.db.prepare("SELECT settled_set, settled_at, pairs_due FROM subjects WHERE id = ?").get(subject.id);
+    const set = num(r?.["settled_set"]);
+    if (r === undefined || set === 0) return undefined;
+    return { hosts: this.sets.hostsOf(set).map((id) => this.hosts.byId.get(id) ?? ""), at: num(r["settled_at"]), due: num(r["pairs_due"]) };
+  }
+
+  /** Read when asked: a warm run never does for a subject settled on its mirrors. */
   pairsOf(subject: Subject): Pair[] {
     const db = this.opened?.db;
     if (db === undefined) return [];
+    const f = this.folded(subject);
+    if (f !== undefined) {
+      const tags = db.prepare(`SELECT suffix, ${digestText("digest")} AS digest FROM subject_tags WHERE subject_id = ?`).all(subject.id);
+      return f.hosts.flatMap((mirror) =>
+        tags.map((t) => ({ mirror, suffix: suffixOf(num(t["suffix"])), digest: String(t["digest"]), verifiedAt: f.at, dueAt: f.due })),
+      );
+    }
     return db
       .prepare(
-        `SELECT p.host_id, p.suffix, ${digestText("d")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
-         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix
-         JOIN digests d ON d.id = t.digest_id WHERE p.subject_id = ?`,
+        `SELECT p.host_id, p.suffix, ${digestText("t.digest")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
+         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix WHERE p.subject_id = ?`,
       )
       .all(subject.id)
       .map((r) => ({
@@ -104,11 +141,13 @@ export class Ledger {
   referrerPairsOf(subject: Subject): ReferrerPair[] {
     const db = this.opened?.db;
     if (db === undefined) return [];
+    const f = this.folded(subject);
+    if (f !== undefined) {
+      const refs = db.prepare(`SELECT ${digestText("digest")} AS digest FROM subject_referrers WHERE subject_id = ?`).all(subject.id);
+      return f.hosts.flatMap((mirror) => refs.map((r) => ({ mirror, digest: String(r["digest"]), verifiedAt: f.at, dueAt: f.due })));
+    }
     return db
-      .prepare(
-        `SELECT p.host_id, ${digestText("d")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
-         FROM referrer_pairs p JOIN digests d ON d.id = p.digest_id WHERE p.subject_id = ?`,
-      )
+      .prepare(`SELECT host_id, ${digestText("digest")} AS digest, verified_at, verified_at + due_in * 60 AS due_at FROM referrer_pairs WHERE subject_id = ?`)
       .all(subject.id)
       .map((r) => ({
         mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
@@ -136,9 +175,12 @@ export class Ledger {
   // so a dry run walks the same code path.
 
   putSubject(key: SubjectKey, update: SubjectUpdate): void {
-    this.pending.push({ kind: "subject", key, update });
+    // Its manifest, read this run or before, rides on its row (the children of an index on their own).
+    const children = this.childrenOf.get(key.digest);
+    this.pending.push({ kind: "subject", key, update, manifest: children === undefined ? 0 : children.length === 0 ? 1 : 2 });
   }
 
+  /** Before the subject's putSubject(), which records that it was read. */
   putChildren(digest: string, isIndex: boolean, children: readonly string[]): void {
     this.childrenOf.set(digest, isIndex ? children : noChildren);
     this.pending.push({ kind: "children", digest, isIndex, children });
@@ -197,13 +239,10 @@ export class Ledger {
   /**
    * Forgets subjects no longer in any manifest, pairs of hosts no longer mirrors of their group,
    * and old run rows. Only after a run that saw every group (no filters). `live` maps the id of
-   * each ledger subject still in the plan to its mirrors and the summary a fully replicated
-   * subject has: only subjects whose summary differs have their pairs read.
+   * each ledger subject still in the plan to its mirrors: only subjects not settled on exactly
+   * those mirrors have their pairs read.
    */
-  prune(
-    live: ReadonlyMap<number, { readonly mirrors: readonly string[]; readonly expectedKey: number; readonly expectedRefKey?: number }>,
-    keepRunsSince: number,
-  ): { subjects: number; pairs: number } {
+  prune(live: ReadonlyMap<number, readonly string[]>, keepRunsSince: number): { subjects: number; pairs: number } {
     const db = this.opened?.db;
     if (!this.writable || db === undefined) return { subjects: 0, pairs: 0 };
     this.flush();
@@ -212,29 +251,25 @@ export class Ledger {
     this.write(() =>
       db.transaction(() => {
         for (const [, s] of this.entries()) {
-          const l = live.get(s.id);
-          if (l === undefined) {
+          const mirrors = live.get(s.id);
+          if (mirrors === undefined) {
             subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;
             continue;
           }
-          const tagsSettled = s.pairsKey === l.expectedKey || s.pairsKey === 0;
-          const refsSettled = s.refKey === (l.expectedRefKey ?? 0) || s.refKey === 0;
-          if (tagsSettled && refsSettled) continue;
-          let changed = 0;
-          for (const p of tagsSettled ? [] : this.pairsOf(s)) {
-            if (l.mirrors.includes(p.mirror)) continue;
-            const hostId = this.hosts.byName.get(p.mirror);
-            if (hostId === undefined) continue;
-            changed += db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId, suffixCode(p.suffix)).changes;
-          }
-          for (const p of refsSettled ? [] : this.referrerPairsOf(s)) {
-            if (l.mirrors.includes(p.mirror)) continue;
-            const hostId = this.hosts.byName.get(p.mirror);
-            if (hostId === undefined) continue;
-            changed += db.prepare("DELETE FROM referrer_pairs WHERE subject_id = ? AND host_id = ?").run(s.id, hostId).changes;
-          }
-          if (changed > 0) this.applier.summarise(db, s.id);
-          pairs += changed;
+          // Settled on exactly these mirrors, or no pair at all, when loaded: this run wrote pairs
+          // of these mirrors only, so none of another host can be there.
+          if (s.settledOn === this.mirrorSet(mirrors) && s.settledOn !== 0) continue;
+          if (s.settledOn === 0 && s.pairsDue === 0) continue;
+          const stale = (p: { mirror: string }) => !mirrors.includes(p.mirror) && this.hosts.byName.has(p.mirror);
+          const tagPairs = this.pairsOf(s).filter(stale);
+          const refPairs = this.referrerPairsOf(s).filter(stale);
+          if (tagPairs.length + refPairs.length === 0) continue;
+          this.applier.unfoldForPrune(db, s.id);
+          const hostId = (p: { mirror: string }) => this.hosts.byName.get(p.mirror) ?? 0;
+          for (const p of tagPairs) db.prepare("DELETE FROM pairs WHERE subject_id = ? AND host_id = ? AND suffix = ?").run(s.id, hostId(p), suffixCode(p.suffix));
+          for (const p of refPairs) db.prepare("DELETE FROM referrer_pairs WHERE subject_id = ? AND host_id = ? AND digest = ?").run(s.id, hostId(p), digestToBlob(p.digest));
+          this.applier.summarise(db, s.id);
+          pairs += tagPairs.length + refPairs.length;
         }
         db.prepare("DELETE FROM runs WHERE started_at < ? AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT 100)").run(keepRunsSince);
       }),

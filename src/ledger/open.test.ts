@@ -27,8 +27,6 @@ test("64 damaged bytes in any table's pages are refused at open, the file untouc
     ["pairs", "internal", "cell"],
     ["subjects", "leaf", "cell"],
     ["subject_tags", "leaf", "cell"],
-    ["digests", "leaf", "cell"],
-    ["digests_by_prefix", "leaf", "cell"],
     ["sqlite_schema", "leaf", "cell"],
   ];
   for (const [table, pagetype, where] of cases) {

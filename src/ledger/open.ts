@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { APPLICATION_ID, SCHEMA_VERSION, migrations } from "./schema.ts";
+import { fold, MirrorSets } from "./settle.ts";
 import { openDatabase, type Database } from "./sqlite.ts";
 import { classify, LedgerError, sqliteErrorText, writeError } from "./errors.ts";
 import { checkWritable, realLedgerPath } from "./paths.ts";
@@ -69,9 +70,17 @@ function migrate(db: Database): void {
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(migrations[v] ?? "");
+    // Schema 3 folds settled subjects' pairs (settle.ts): done here, once, for every subject with pairs.
+    if (version > 0 && version < 3) {
+      const sets = new MirrorSets();
+      const ids = db.prepare("SELECT subject_id FROM pairs UNION SELECT subject_id FROM referrer_pairs").all();
+      for (const r of ids) fold(db, sets, Number(r["subject_id"]));
+    }
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   });
+  // The old tables' pages are free now: give them back (once; a run never frees that much again).
+  if (version > 0 && version < 3) db.exec("VACUUM");
 }
 
 /**

@@ -9,6 +9,8 @@ export interface Statement {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number };
   get(...params: SqlValue[]): Row | undefined;
   all(...params: SqlValue[]): Row[];
+  /** Row by row: for the large reads at open, which need not hold every row at once. */
+  iterate(...params: SqlValue[]): IterableIterator<Row>;
 }
 
 export interface Database {
@@ -38,6 +40,9 @@ class NodeStatement implements Statement {
   }
   all(...params: SqlValue[]): Row[] {
     return this.inner.all(...params) as Row[];
+  }
+  iterate(...params: SqlValue[]): IterableIterator<Row> {
+    return this.inner.iterate(...params) as IterableIterator<Row>;
   }
 }
 

@@ -31,14 +31,15 @@ export interface LedgerReferrer {
 export interface Subject extends SubjectUpdate {
   readonly id: number;
   readonly key: SubjectKey;
-  /** pairsKey() of its verified (mirror, suffix) pairs: a warm run compares it and reads no pair. */
-  readonly pairsKey: number;
-  /** The earliest due time of those pairs and of its referrer pairs. */
+  /** The earliest due time of its tag and referrer pairs (0: none). */
   readonly pairsDue: number;
+  /**
+   * The mirror set (Ledger.mirrorSet()) every host of which holds every tag and referrer of the
+   * subject, as the ledger had it at open; 0: not so (or no pair). A warm run compares it and reads no pair.
+   */
+  readonly settledOn: number;
   readonly families: ReadonlySet<Suffix>;
   readonly referrers: readonly LedgerReferrer[];
-  /** refKey() of its verified (mirror, referrer) pairs. */
-  readonly refKey: number;
   /** undefined: never looked for (a subject from before referrers, or new). */
   readonly referrersLooked: string | undefined;
   /** When a subject never looked at is first looked at (spread after the upgrade); 0: at once. */
@@ -66,11 +67,14 @@ export interface SubjectKey {
   readonly digest: string;
 }
 
+/** A subject's manifest as the ledger stores it on its row: 0 never read, 1 plain, 2 an index. */
+export type ManifestCode = 0 | 1 | 2;
+
 export const keyOf = (k: SubjectKey): string => `${k.primary}\n${k.repository}\n${k.digest}`;
 
 /** A queued write, applied by flush(). */
 export type Write =
-  | { kind: "subject"; key: SubjectKey; update: SubjectUpdate }
+  | { kind: "subject"; key: SubjectKey; update: SubjectUpdate; manifest: ManifestCode }
   | { kind: "children"; digest: string; isIndex: boolean; children: readonly string[] }
   | { kind: "pair"; key: SubjectKey; mirror: string; suffix: Suffix; digest: string; verifiedAt: number; dueAt: number }
   | { kind: "unpair"; key: SubjectKey; mirror: string; suffix: Suffix }

@@ -2,7 +2,6 @@
 // pair (checked, failed, not reached), the ledger's write cadence and the first fatal error.
 import type { Suffix } from "../cosign/tags.ts";
 import type { Ledger, SubjectState } from "../ledger/ledger.ts";
-import { expectedPairsKey, expectedRefKey, listKey } from "../ledger/pairs-key.ts";
 import { HostGivenUp, HostQueues, Stopped } from "./host-queue.ts";
 import type { RegistryPort } from "./port.ts";
 import { currentPriority } from "./priority.ts";
@@ -70,12 +69,11 @@ export class RunContext {
   readonly tally = new Tally();
   overwrites = 0;
   /** Ledger subject id -> its mirrors now, for pruning the ledger after a complete run. */
-  readonly live = new Map<number, { readonly mirrors: readonly string[]; readonly expectedKey: number; readonly expectedRefKey: number }>();
+  readonly live = new Map<number, readonly string[]>();
   /** Per host: whether it answers the referrers API ("api") or needs the fallback tag ("tag"), once learned. */
   readonly referrersVia = new Map<string, "api" | "tag">();
   /** Per host: the first referrers request, which the others wait for until its answer says which. */
   readonly referrersProbe = new Map<string, Promise<void>>();
-  private readonly expectedKeys = new Map<number, number>();
   private readonly announcedGivenUp = new Set<string>();
   private lastFlush: number;
   private firstFatal: Error | undefined;
@@ -151,24 +149,6 @@ export class RunContext {
   }
 
 
-  /** The referrer-pair summary a subject has once every mirror serves and lists each of its referrers. */
-  expectedRefKey(w: Work): number {
-    if (w.expectedRef !== undefined) return w.expectedRef;
-    w.expectedRef = w.referrers.length === 0 ? 0 : expectedRefKey(w.mirrors, [...new Set(w.referrers.map((r) => r.digest))].sort());
-    return w.expectedRef;
-  }
-
-  /** The pair summary a subject has once every mirror holds every family tag it has. */
-  expectedKey(w: Work): number {
-    if (w.expected !== undefined) return w.expected;
-    const suffixes = this.o.suffixes.filter((s) => w.tags.has(s));
-    const k = listKey(w.mirrors, suffixes);
-    let key = this.expectedKeys.get(k);
-    if (key === undefined) this.expectedKeys.set(k, (key = expectedPairsKey(w.mirrors, suffixes)));
-    w.expected = key;
-    return key;
-  }
-
   /** Records what the primary holds for a subject. */
   settle(w: Work, state: SubjectState, tags: ReadonlyMap<Suffix, string>, checkedAt: number): void {
     const k = w.known;
@@ -177,8 +157,6 @@ export class RunContext {
     const signedAt = state === "signed" ? (changed ? checkedAt : (k?.signedAt ?? checkedAt)) : undefined;
     w.state = state;
     w.tags = tags;
-    w.expected = undefined;
-    w.expectedRef = undefined;
     this.tally.host(w.key.primary, "primary").checked++;
     if (!this.writes) return;
     const families = new Set<Suffix>(this.o.suffixes);
@@ -218,7 +196,8 @@ export class RunContext {
     if (w.known === undefined && w.state === undefined) return undefined;
     // To the minute: finer says nothing more, and a stored ledger compresses far better.
     const at = Math.floor(this.nowSec() / 60) * 60;
-    return { at, due: pairDueAt(at, this.o.schedule, this.o.random()) };
+    w.jitter ??= this.o.random();
+    return { at, due: pairDueAt(at, this.o.schedule, w.jitter) };
   }
 
   /** A lookup or copy that did not succeed: failed, or not reached when the run stopped first. */

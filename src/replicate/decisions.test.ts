@@ -45,15 +45,19 @@ describe("primaryDue", () => {
 
 describe("mirrorsSettled", () => {
   const tags = new Map([["sig", "sha256:a"]]);
-  const base: SettledInput = { verb: "replicate", known: { tags, pairsKey: 7, refKey: 3, pairsDue: NOW + 60 }, tags, families: ["sig"], expectedKey: 7, expectedRefKey: 3 };
+  const referrers = [{ digest: "sha256:r1" }, { digest: "sha256:r2" }];
+  const known = { tags, settledOn: 7, pairsDue: NOW + 60, referrers };
+  const base: SettledInput = { verb: "replicate", known, tags, families: ["sig"], mirrorSet: 7, referrers };
   const rows: [string, SettledInput, ScheduleOptions, boolean][] = [
     ["every pair verified, none due", base, o, true],
     ["forced", base, forced, false],
     ["verify asks every mirror", { ...base, verb: "verify" }, o, false],
     ["new subject", { ...base, known: undefined }, o, false],
-    ["a pair due", { ...base, known: { tags, pairsKey: 7, refKey: 3, pairsDue: NOW } }, o, false],
-    ["a referrer pair missing", { ...base, expectedRefKey: 4 }, o, false],
-    ["a pair missing (summary differs)", { ...base, expectedKey: 8 }, o, false],
+    ["a pair due", { ...base, known: { ...known, pairsDue: NOW } }, o, false],
+    ["settled on another mirror set (a mirror added)", { ...base, mirrorSet: 8 }, o, false],
+    ["not settled (its pairs are rows)", { ...base, known: { ...known, settledOn: 0 }, mirrorSet: 0 }, o, false],
+    ["a new referrer on the primary", { ...base, referrers: [...referrers, { digest: "sha256:r3" }] }, o, false],
+    ["the primary lists fewer referrers (a narrower selection)", { ...base, referrers: [{ digest: "sha256:r2" }] }, o, true],
     ["the primary's tag moved", { ...base, tags: new Map([["sig", "sha256:b"]]) }, o, false],
     ["a tag outside this run's families moved: not this run's business", { ...base, tags: new Map([...tags, ["att", "sha256:c"]]) }, o, true],
   ];

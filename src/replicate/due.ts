@@ -46,15 +46,20 @@ export function primaryDue(i: PrimaryDueInput, now: number, o: ScheduleOptions):
 export interface SettledInput {
   readonly verb: "replicate" | "verify";
   readonly known:
-    | { readonly tags: ReadonlyMap<string, string>; readonly pairsKey: number; readonly refKey: number; readonly pairsDue: number }
+    | {
+        readonly tags: ReadonlyMap<string, string>;
+        readonly settledOn: number;
+        readonly pairsDue: number;
+        readonly referrers: readonly { readonly digest: string }[];
+      }
     | undefined;
   /** The primary's tags as this run knows them (read now, or the ledger's when not due). */
   readonly tags: ReadonlyMap<string, string>;
   readonly families: readonly string[];
-  /** The pair summary a subject has once every mirror holds every tag it has. */
-  readonly expectedKey: number;
-  /** Likewise for its referrers (0 without). */
-  readonly expectedRefKey: number;
+  /** The ledger's id of the subject's mirror set now (0: nothing was ever settled on it). */
+  readonly mirrorSet: number;
+  /** The primary's referrers as this run knows them (the ledger's own list when not re-read). */
+  readonly referrers: readonly { readonly digest: string }[];
 }
 
 /** Nothing to ask any mirror: the primary's tags are the ledger's, and every pair is there and not due. */
@@ -62,7 +67,9 @@ export function mirrorsSettled(i: SettledInput, now: number, o: ScheduleOptions)
   const k = i.known;
   if (k === undefined || i.verb === "verify" || o.force) return false;
   for (const f of i.families) if (i.tags.get(f) !== k.tags.get(f)) return false;
-  return k.pairsKey === i.expectedKey && k.refKey === i.expectedRefKey && !isDue(k.pairsDue, now, o);
+  if (k.settledOn === 0 || k.settledOn !== i.mirrorSet || isDue(k.pairsDue, now, o)) return false;
+  // Settled on every one of the ledger's referrers: this run's must be among them.
+  return i.referrers === k.referrers || i.referrers.every((r) => k.referrers.some((x) => x.digest === r.digest));
 }
 
 export interface PairDueInput {

@@ -30,7 +30,7 @@ export async function checkMirrors(ctx: RunContext, primary: string, repository:
   for (const w of works) {
     if (w.readFailed) continue;
     if (w.state === "signed") {
-      const settled = { verb: o.verb, known: w.known, tags: w.tags, families: o.suffixes, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) };
+      const settled = { verb: o.verb, known: w.known, tags: w.tags, families: o.suffixes, mirrorSet: ctx.ledger.mirrorSet(w.mirrors), referrers: w.referrers };
       if (mirrorsSettled(settled, now, o.schedule)) continue;
       unsettled.push(w);
       const pairs = new Map((w.known === undefined ? [] : ctx.ledger.pairsOf(w.known)).map((p) => [`${p.mirror}\n${p.suffix}`, p]));

@@ -77,7 +77,6 @@ export async function readPrimaryReferrers(ctx: RunContext, primary: string, rep
     const seen = new Set<string>();
     w.referrers = out.filter((r) => !seen.has(r.digest) && seen.add(r.digest));
     w.referrersRead = true;
-    w.expectedRef = undefined;
   }
 }
 

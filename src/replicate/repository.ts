@@ -31,8 +31,6 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       const merged = mergeSorted(existing.mirrors, mirrors);
       if (merged !== existing.mirrors) {
         existing.mirrors = merged;
-        existing.expected = undefined;
-        existing.expectedRef = undefined;
       }
       return existing;
     }
@@ -47,8 +45,7 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       referrers: known?.referrers ?? [],
       referrersRead: false,
       readFailed: false,
-      expected: undefined,
-      expectedRef: undefined,
+      jitter: undefined,
     };
     works.set(digest, w);
     chunk.set(digest, w);
@@ -85,7 +82,7 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
     await withPriority(priority, () => readPrimary(ctx, primary, repository, chunk, add));
     const ready = [...chunk.values()];
     for (const w of ready) {
-      if (w.known !== undefined) ctx.live.set(w.known.id, { mirrors: w.mirrors, expectedKey: ctx.expectedKey(w), expectedRefKey: ctx.expectedRefKey(w) });
+      if (w.known !== undefined) ctx.live.set(w.known.id, w.mirrors);
       if (w.state === "unsigned") ctx.tally.unsigned++;
       if (w.state === "missing") ctx.tally.missingOnPrimary++;
     }

@@ -27,10 +27,8 @@ export interface Work {
   referrersRead: boolean;
   /** The primary could not be read for it (failed, or not reached): its mirrors are not asked. */
   readFailed: boolean;
-  /** expectedKey(), once the tags are known. */
-  expected: number | undefined;
-  /** expectedRefKey(), once the referrers are known. */
-  expectedRef: number | undefined;
+  /** The subject's due-time jitter this run, drawn once: its pairs verified together fall due together (and fold, settle.ts). */
+  jitter: number | undefined;
 }
 
 /** A referrer as the run knows it: the ledger's, and its full descriptor when the primary listed it this run. */

@@ -11,8 +11,11 @@ export function ledgerWithPairs(path: string): void {
   const l = Ledger.openForRun(path);
   for (let n = 0; n < 1000; n++) {
     const key = { primary: "127.0.0.2:5000", repository: `prod/r${n % 20}`, digest: d(n) };
-    l.putSubject(key, { state: "signed", firstSeen: 1, signedAt: 1, checkedAt: 1, dueAt: 9, tags: new Map([["sig", d(n + 100_000)]]) });
+    const tags = new Map([["sig", d(n + 100_000)], ["att", d(n + 200_000)]] as const);
+    l.putSubject(key, { state: "signed", firstSeen: 1, signedAt: 1, checkedAt: 1, dueAt: 9, tags });
+    // Not every mirror holds the .att: the pairs stay rows (a full product would fold into the subject's row).
     for (const m of ["m1:5000", "m2:5000", "m3:5000"]) l.putPair(key, m, "sig", d(n + 100_000), 2, 9);
+    l.putPair(key, "m1:5000", "att", d(n + 200_000), 2, 9);
   }
   l.flush();
   l.close();

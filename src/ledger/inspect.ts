@@ -26,21 +26,40 @@ export function ledgerStats(ledger: Ledger, now: number): LedgerStats {
     if (state !== undefined) subjects[state] += n(r["n"]);
     subjectsDueNow += n(r["due"]);
   }
-  const all = db.prepare("SELECT count(*) AS n, sum(due_at <= ?) AS due, min(verified_at) AS oldest FROM tag_pairs").get(now);
-  const hosts = db
-    .prepare(
-      `SELECT h.name AS host, count(*) AS n, sum(p.due_at <= ?) AS due
-       FROM tag_pairs p JOIN hosts h ON h.id = p.host_id GROUP BY h.name ORDER BY h.name`,
-    )
-    .all(now)
-    .map((r) => ({ host: String(r["host"]), pairs: n(r["n"]), dueNow: n(r["due"]) }));
+  // Tag pairs: rows, and folded ones counted per mirror set (settle.ts), never expanded one by one.
+  const perHost = new Map<number, { pairs: number; dueNow: number }>();
+  const add = (host: number, pairs: number, due: number) => {
+    const h = perHost.get(host) ?? { pairs: 0, dueNow: 0 };
+    perHost.set(host, { pairs: h.pairs + pairs, dueNow: h.dueNow + due });
+  };
+  let oldest: number | undefined;
+  const older = (t: unknown) => {
+    if (t !== null && t !== undefined && (oldest === undefined || n(t) < oldest)) oldest = n(t);
+  };
+  for (const r of db.prepare("SELECT host_id, count(*) AS n, sum(verified_at + due_in * 60 <= ?) AS due, min(verified_at) AS oldest FROM pairs GROUP BY host_id").all(now)) {
+    add(n(r["host_id"]), n(r["n"]), n(r["due"]));
+    older(r["oldest"]);
+  }
+  const folded = db.prepare(
+    `SELECT s.settled_set AS set_id, count(*) AS n, sum(s.pairs_due <= ?) AS due, min(s.settled_at) AS oldest
+     FROM subjects s JOIN subject_tags t ON t.subject_id = s.id WHERE s.settled_set <> 0 GROUP BY s.settled_set`,
+  );
+  for (const r of folded.all(now)) {
+    for (const h of db.prepare("SELECT host_id FROM mirror_set_hosts WHERE set_id = ?").all(n(r["set_id"]))) add(n(h["host_id"]), n(r["n"]), n(r["due"]));
+    older(r["oldest"]);
+  }
+  const names = new Map(db.prepare("SELECT id, name FROM hosts").all().map((r) => [n(r["id"]), String(r["name"])]));
+  const hosts = [...perHost]
+    .map(([id, h]) => ({ host: names.get(id) ?? "", pairs: h.pairs, dueNow: h.dueNow }))
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const all = { n: hosts.reduce((x, h) => x + h.pairs, 0), due: hosts.reduce((x, h) => x + h.dueNow, 0) };
   const row = db.prepare("SELECT verb, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1").get();
   return {
     subjects,
-    pairs: n(all?.["n"]),
-    pairsDueNow: n(all?.["due"]),
+    pairs: all.n,
+    pairsDueNow: all.due,
     subjectsDueNow,
-    oldestVerification: all?.["oldest"] === null || all?.["oldest"] === undefined ? undefined : n(all["oldest"]),
+    oldestVerification: oldest,
     hosts,
     lastRun:
       row === undefined

@@ -34,7 +34,7 @@ export class Ledger {
   ) {
     if (opened === undefined) return;
     try {
-      loadLedger(opened.db, { hosts: this.hosts, repositories: this.repositories, sets: this.sets, childrenOf: this.childrenOf, index: (k, s) => this.index(k, s) });
+      loadLedger(opened.db, { hosts: this.hosts, repositories: this.repositories, sets: this.sets, childrenOf: this.childrenOf, index: (p, r, d, s) => this.index(p, r, d, s) });
     } catch (err) {
       opened.close();
       const text = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
@@ -57,12 +57,12 @@ export class Ledger {
     return new Ledger(":none:", undefined, false);
   }
 
-  private index(key: SubjectKey, subject: Subject): void {
-    let byRepo = this.subjects.get(key.primary);
-    if (byRepo === undefined) this.subjects.set(key.primary, (byRepo = new Map()));
-    let byDigest = byRepo.get(key.repository);
-    if (byDigest === undefined) byRepo.set(key.repository, (byDigest = new Map()));
-    byDigest.set(key.digest, subject);
+  private index(primary: string, repository: string, digest: string, subject: Subject): void {
+    let byRepo = this.subjects.get(primary);
+    if (byRepo === undefined) this.subjects.set(primary, (byRepo = new Map()));
+    let byDigest = byRepo.get(repository);
+    if (byDigest === undefined) byRepo.set(repository, (byDigest = new Map()));
+    byDigest.set(digest, subject);
     this.count++;
   }
 
@@ -164,11 +164,15 @@ export class Ledger {
 
   /** Every subject in the ledger (for explain and pruning). */
   *entries(): Generator<[SubjectKey, Subject]> {
-    for (const byRepo of this.subjects.values()) {
-      for (const byDigest of byRepo.values()) {
-        for (const s of byDigest.values()) yield [s.key, s];
+    for (const [primary, byRepo] of this.subjects) {
+      for (const [repository, byDigest] of byRepo) {
+        for (const [digest, s] of byDigest) yield [{ primary, repository, digest }, s];
       }
     }
+  }
+
+  private *all(): Generator<Subject> {
+    for (const byRepo of this.subjects.values()) for (const byDigest of byRepo.values()) yield* byDigest.values();
   }
 
   // Writes: queued, committed by flush(). A read-only ledger accepts and drops them,
@@ -250,7 +254,7 @@ export class Ledger {
     let pairs = 0;
     this.write(() =>
       db.transaction(() => {
-        for (const [, s] of this.entries()) {
+        for (const s of this.all()) {
           const mirrors = live.get(s.id);
           if (mirrors === undefined) {
             subjects += db.prepare("DELETE FROM subjects WHERE id = ?").run(s.id).changes;

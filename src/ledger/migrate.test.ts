@@ -101,7 +101,7 @@ test("a version-2 ledger keeps every fact; a settled subject's pairs fold into i
     const [a, b] = [d("a"), d("b")].map((digest) => l.subject({ primary: "p:5000", repository: "prod/app", digest }));
     assert.ok(a !== undefined && b !== undefined);
     assert.deepEqual([...a.tags], [["sig", d("a1")], ["att", d("a2")]]);
-    assert.deepEqual(a.referrers, [{ digest: d("r"), of: d("a"), artifactType: att }, { digest: d("s"), of: d("r"), artifactType: att }]);
+    assert.deepEqual(a.referrers.map((r) => ({ digest: r.digest, of: r.of, artifactType: r.artifactType })), [{ digest: d("r"), of: d("a"), artifactType: att }, { digest: d("s"), of: d("r"), artifactType: att }]);
     assert.equal(a.referrersLooked, "all");
     assert.deepEqual(l.children(d("a")), [d("c"), d("e")]);
     assert.deepEqual(l.children(d("b")), []);

@@ -11,6 +11,8 @@ export interface Statement {
   all(...params: SqlValue[]): Row[];
   /** Row by row: for the large reads at open, which need not hold every row at once. */
   iterate(...params: SqlValue[]): IterableIterator<Row>;
+  /** As iterate(), each row an array by column position: no object per row. */
+  iterateArrays(...params: SqlValue[]): IterableIterator<readonly SqlValue[]>;
 }
 
 export interface Database {
@@ -36,13 +38,20 @@ class NodeStatement implements Statement {
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
   get(...params: SqlValue[]): Row | undefined {
+    this.inner.setReturnArrays(false);
     return this.inner.get(...params) as Row | undefined;
   }
   all(...params: SqlValue[]): Row[] {
+    this.inner.setReturnArrays(false);
     return this.inner.all(...params) as Row[];
   }
   iterate(...params: SqlValue[]): IterableIterator<Row> {
+    this.inner.setReturnArrays(false);
     return this.inner.iterate(...params) as IterableIterator<Row>;
+  }
+  iterateArrays(...params: SqlValue[]): IterableIterator<readonly SqlValue[]> {
+    this.inner.setReturnArrays(true);
+    return this.inner.iterate(...params) as unknown as IterableIterator<readonly SqlValue[]>;
   }
 }
 

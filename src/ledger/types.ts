@@ -30,7 +30,6 @@ export interface LedgerReferrer {
 /** A subject as the ledger holds it. */
 export interface Subject extends SubjectUpdate {
   readonly id: number;
-  readonly key: SubjectKey;
   /** The earliest due time of its tag and referrer pairs (0: none). */
   readonly pairsDue: number;
   /**

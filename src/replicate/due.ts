@@ -66,7 +66,8 @@ export interface SettledInput {
 export function mirrorsSettled(i: SettledInput, now: number, o: ScheduleOptions): boolean {
   const k = i.known;
   if (k === undefined || i.verb === "verify" || o.force) return false;
-  for (const f of i.families) if (i.tags.get(f) !== k.tags.get(f)) return false;
+  // The ledger's own tags when the primary was not read: equal without reading them.
+  if (i.tags !== k.tags) for (const f of i.families) if (i.tags.get(f) !== k.tags.get(f)) return false;
   if (k.settledOn === 0 || k.settledOn !== i.mirrorSet || isDue(k.pairsDue, now, o)) return false;
   // Settled on every one of the ledger's referrers: this run's must be among them.
   return i.referrers === k.referrers || i.referrers.every((r) => k.referrers.some((x) => x.digest === r.digest));

@@ -46,6 +46,14 @@ export function covers(looked: string, wanted: ReferrerSelection): boolean {
   if (wanted.kind === "none" || looked === "all") return true;
   if (wanted.kind === "all") return false;
   if (looked === "none") return false;
-  const have = new Set(looked.split(","));
-  return wanted.types.every((t) => have.has(t));
+  // Asked once per subject (92,000 times at 2x the k8s shape) with a handful of distinct texts.
+  let known = coversCache.get(wanted);
+  if (known === undefined) coversCache.set(wanted, (known = new Map()));
+  let answer = known.get(looked);
+  if (answer === undefined) {
+    const have = new Set(looked.split(","));
+    known.set(looked, (answer = wanted.types.every((t) => have.has(t))));
+  }
+  return answer;
 }
+const coversCache = new WeakMap<ReferrerSelection, Map<string, boolean>>();

@@ -25,13 +25,12 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
   const works = new Map<string, Work>();
   /** The chunk being read: children found on the way join it. */
   let chunk = new Map<string, Work>();
+  /** While the roots are gathered: the one being gathered (arrays, not a Map per plan digest). */
+  let gathering: Work[] | undefined;
   const add = (digest: string, mirrors: readonly string[]): Work => {
     const existing = works.get(digest);
     if (existing !== undefined) {
-      const merged = mergeSorted(existing.mirrors, mirrors);
-      if (merged !== existing.mirrors) {
-        existing.mirrors = merged;
-      }
+      existing.mirrors = mergeSorted(existing.mirrors, mirrors);
       return existing;
     }
     const key = { primary, repository, digest };
@@ -48,19 +47,22 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       jitter: undefined,
     };
     works.set(digest, w);
-    chunk.set(digest, w);
+    if (gathering !== undefined) gathering.push(w);
+    else chunk.set(digest, w);
     return w;
   };
   // Each plan digest with the children the ledger already knows (an index's children never change).
-  const roots: Map<string, Work>[] = [];
+  const roots: Work[][] = [];
   for (const g of groups) {
     if (works.has(g.digest)) {
       add(g.digest, g.mirrors);
       continue;
     }
-    chunk = new Map();
-    add(g.digest, g.mirrors); // the plan's mirrors are sorted and distinct already
-    for (let depth = 0, frontier = [...chunk.values()]; depth < maxKnownDepth && frontier.length > 0; depth++) {
+    const root: Work[] = (gathering = []);
+    const top = add(g.digest, g.mirrors); // the plan's mirrors are sorted and distinct already
+    roots.push(root);
+    if ((ctx.ledger.children(top.key.digest)?.length ?? 0) === 0) continue;
+    for (let depth = 0, frontier = [top]; depth < maxKnownDepth && frontier.length > 0; depth++) {
       const found: Work[] = [];
       for (const w of frontier) {
         for (const child of ctx.ledger.children(w.key.digest) ?? []) {
@@ -70,13 +72,14 @@ export async function replicateRepository(ctx: RunContext, groups: readonly Repl
       }
       frontier = found;
     }
-    roots.push(chunk);
   }
+  gathering = undefined;
 
   const mirrorWork: Promise<void>[] = [];
   for (let i = 0, at = 0; at < roots.length; i++) {
     const size = chunkSizes[i] ?? roots.length;
-    chunk = new Map(roots.slice(at, at + size).flatMap((m) => [...m]));
+    chunk = new Map();
+    for (const root of roots.slice(at, at + size)) for (const w of root) chunk.set(w.key.digest, w);
     at += size;
     const priority = chunkPriority(i, repositorySeq);
     await withPriority(priority, () => readPrimary(ctx, primary, repository, chunk, add));

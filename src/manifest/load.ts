@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { checkImagesFile, checkPlainManifest, checkThinManifest } from "./documents.ts";
 import { checkFile } from "./file.ts";
+import { scanImages } from "./images-scan.ts";
 import type { Problem } from "./problem.ts";
 import type { ImageEntry, ParsedSource } from "./types.ts";
 
@@ -62,7 +63,7 @@ export function loadManifests(inputs: ManifestInputs, options: LoadOptions): Loa
       } else {
         const readContext =
           manifest.imagesPath === undefined ? `the images of ${manifestFile}` : `imagesPath of ${manifestFile}`;
-        images = checkFile({ file: imagesFile, display: ["images"], readContext, check: checkImagesFile }, problems);
+        images = checkFile({ file: imagesFile, display: ["images"], readContext, check: checkImagesFile, scan: scanImages }, problems);
         imagesCache.set(key, images);
       }
       if (images === undefined) continue;

@@ -1,0 +1,101 @@
+// A line scan of an images.yaml written the way kpromo writes it, for speed and memory: js-yaml
+// builds a document of every digest (~100 MB of garbage at twice registry.k8s.io's size) that is
+// thrown away once the images are checked. The scan accepts only lines of a few fixed shapes whose
+// every value is already valid (names, digests, tags); anything else, a warning to give, an error
+// to report, or any YAML it does not know, returns undefined and the file goes through js-yaml.
+import { isRepositoryPath } from "./grammar.ts";
+import type { ImageEntry } from "./types.ts";
+
+/** Printable ASCII and newlines: no tab, CR, BOM, control or non-ASCII character to think about. */
+const unusual = /[^\x20-\x7e\n]/;
+/** One blank or comment line; a `#` opens a comment at the line's start or after a space. */
+const blankOrComment = / *(?:#[^\n]*)?(?:\n|$)/y;
+/** `- name: <image>` at column 0, a plain scalar, checked against the name grammar after. */
+const nameLine = /- name: +([a-z0-9][a-z0-9._/-]*)(?: +#[^\n]*| *)(?:\n|$)/y;
+const dmapLine = / {2}dmap:(?: +#[^\n]*| *)(?:\n|$)/y;
+/** A tag as the OCI grammar has it; being also a YAML plain scalar in a flow, it may go unquoted. */
+const tag = "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}";
+const item = `(?:"${tag}"|'${tag}'|${tag})`;
+/** `    "sha256:<hex>": ["<tag>", ...]` on one line, the key quoted, the digest already valid. */
+const digestLine = new RegExp(
+  `( {3,})(?:"(sha256:[0-9a-f]{64})"|'(sha256:[0-9a-f]{64})'): +\\[ *(${item}(?: *, *${item})*) *\\](?: +#[^\\n]*| *)(?:\\n|$)`,
+  "y",
+);
+const oneQuotedTag = new RegExp(`^"(${tag})"$`);
+
+function match(re: RegExp, text: string, at: number): RegExpExecArray | null {
+  re.lastIndex = at;
+  return re.exec(text);
+}
+
+function tagsOf(list: string): string[] {
+  const single = oneQuotedTag.exec(list);
+  if (single !== null) return [single[1] as string];
+  return list.split(",").map((t) => {
+    const s = t.trim();
+    return s.startsWith('"') || s.startsWith("'") ? s.slice(1, -1) : s;
+  });
+}
+
+/**
+ * The images of an images.yaml, exactly as checkImages gives them from js-yaml's document, when
+ * every line is of a shape the scan knows and nothing in it is to be warned about; undefined
+ * otherwise (the caller parses the file with js-yaml, which words every problem).
+ */
+export function scanImages(text: string): ImageEntry[] | undefined {
+  if (unusual.test(text)) return undefined;
+  const byName = new Map<string, Map<string, string[]>>();
+  /** The digests of the current entry: a digest twice in one mapping is a YAML error. */
+  const inEntry = new Set<string>();
+  let digests: Map<string, string[]> | undefined;
+  /** 0: before the first entry or after a complete one; 1: after `- name:`; 2: in its dmap. */
+  let state = 0;
+  let indent = 0;
+  let at = 0;
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    if (c === 0x2d /* - */) {
+      if (state === 1 || (state === 2 && inEntry.size === 0)) return undefined;
+      const m = match(nameLine, text, at);
+      if (m === null) return undefined;
+      const name = m[1] as string;
+      if (!isRepositoryPath(name)) return undefined;
+      digests = byName.get(name);
+      if (digests === undefined) {
+        digests = new Map();
+        byName.set(name, digests);
+      }
+      inEntry.clear();
+      state = 1;
+      at = nameLine.lastIndex;
+      continue;
+    }
+    if (state === 2) {
+      const m = match(digestLine, text, at);
+      if (m !== null && digests !== undefined) {
+        const width = (m[1] as string).length;
+        if (inEntry.size === 0) indent = width;
+        else if (width !== indent) return undefined;
+        const digest = (m[2] ?? m[3]) as string;
+        if (inEntry.has(digest)) return undefined;
+        inEntry.add(digest);
+        const tags = tagsOf(m[4] as string);
+        const known = digests.get(digest);
+        if (known === undefined) digests.set(digest, tags);
+        else for (const t of tags) if (!known.includes(t)) known.push(t);
+        at = digestLine.lastIndex;
+        continue;
+      }
+    }
+    if (state === 1 && match(dmapLine, text, at) !== null) {
+      state = 2;
+      at = dmapLine.lastIndex;
+      continue;
+    }
+    if (match(blankOrComment, text, at) === null) return undefined;
+    at = blankOrComment.lastIndex;
+  }
+  // An entry without dmap, or with an empty one, is for js-yaml and checkImages to judge.
+  if (state === 1 || (state === 2 && inEntry.size === 0)) return undefined;
+  return [...byName].map(([name, d]) => ({ name, digests: d }));
+}

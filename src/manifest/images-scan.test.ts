@@ -41,7 +41,7 @@ describe("the scan of images.yaml", () => {
       "# header",
       "- name: app",
       "  dmap:",
-      `    "${d(1)}": ["v1", "v2"]`,
+      `    "${d(1)}": ["v1", "v2"] # not tags: [x, y]`,
       "",
       "# at column 0",
       `    '${d(2)}': [ v3 ,'v4' ] # trailing`,

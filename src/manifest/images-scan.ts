@@ -16,25 +16,37 @@ const dmapLine = / {2}dmap:(?: +#[^\n]*| *)(?:\n|$)/y;
 /** A tag as the OCI grammar has it; being also a YAML plain scalar in a flow, it may go unquoted. */
 const tag = "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}";
 const item = `(?:"${tag}"|'${tag}'|${tag})`;
-/** `    "sha256:<hex>": ["<tag>", ...]` on one line, the key quoted, the digest already valid. */
+/**
+ * `    "sha256:<hex>": ["<tag>", ...]` on one line, the key quoted, the digest already valid. Only
+ * tested: the parts are cut out by position, so a line leaves no match array behind.
+ */
 const digestLine = new RegExp(
-  `( {3,})(?:"(sha256:[0-9a-f]{64})"|'(sha256:[0-9a-f]{64})'): +\\[ *(${item}(?: *, *${item})*) *\\](?: +#[^\\n]*| *)(?:\\n|$)`,
+  ` {3,}(?:"sha256:[0-9a-f]{64}"|'sha256:[0-9a-f]{64}'): +\\[ *${item}(?: *, *${item})* *\\](?: +#[^\\n]*| *)(?:\\n|$)`,
   "y",
 );
-const oneQuotedTag = new RegExp(`^"(${tag})"$`);
+const digestLength = "sha256:".length + 64;
 
 function match(re: RegExp, text: string, at: number): RegExpExecArray | null {
   re.lastIndex = at;
   return re.exec(text);
 }
 
-function tagsOf(list: string): string[] {
-  const single = oneQuotedTag.exec(list);
-  if (single !== null) return [single[1] as string];
-  return list.split(",").map((t) => {
-    const s = t.trim();
-    return s.startsWith('"') || s.startsWith("'") ? s.slice(1, -1) : s;
-  });
+/** The tags of a flow list the digest line's pattern has checked: between `[` and `]`, comma-separated, maybe quoted. */
+function tagsOf(text: string, from: number, to: number): string[] {
+  const tags: string[] = [];
+  let at = from;
+  while (at < to) {
+    let end = at;
+    while (end < to && text.charCodeAt(end) !== 0x2c /* , */) end++;
+    let a = at;
+    let b = end;
+    while (text.charCodeAt(a) === 0x20) a++;
+    while (text.charCodeAt(b - 1) === 0x20) b--;
+    const q = text.charCodeAt(a);
+    tags.push(q === 0x22 || q === 0x27 ? text.slice(a + 1, b - 1) : text.slice(a, b));
+    at = end + 1;
+  }
+  return tags;
 }
 
 /**
@@ -70,16 +82,18 @@ export function scanImages(text: string): ImageEntry[] | undefined {
       at = nameLine.lastIndex;
       continue;
     }
-    if (state === 2) {
-      const m = match(digestLine, text, at);
-      if (m !== null && digests !== undefined) {
-        const width = (m[1] as string).length;
-        if (inEntry.size === 0) indent = width;
-        else if (width !== indent) return undefined;
-        const digest = (m[2] ?? m[3]) as string;
+    if (state === 2 && digests !== undefined) {
+      digestLine.lastIndex = at;
+      if (digestLine.test(text)) {
+        let key = at;
+        while (text.charCodeAt(key) === 0x20) key++;
+        if (inEntry.size === 0) indent = key - at;
+        else if (key - at !== indent) return undefined;
+        const digest = text.slice(key + 1, key + 1 + digestLength);
         if (inEntry.has(digest)) return undefined;
         inEntry.add(digest);
-        const tags = tagsOf(m[4] as string);
+        const open = text.indexOf("[", key + digestLength + 2);
+        const tags = tagsOf(text, open + 1, text.indexOf("]", open));
         const known = digests.get(digest);
         if (known === undefined) digests.set(digest, tags);
         else for (const t of tags) if (!known.includes(t)) known.push(t);

@@ -61,6 +61,23 @@ describe("the scan of images.yaml", () => {
     ]);
   });
 
+  test("one tag's list is shared among digests, and a merge into one leaves the others alone", () => {
+    const text = [
+      "- name: app",
+      "  dmap:",
+      `    "${d(5)}": ["v9"]`,
+      `    "${d(6)}": ["v9"]`,
+      "- name: app",
+      "  dmap:",
+      `    "${d(5)}": ["w"]`,
+    ].join("\n");
+    const shared = new Map<string, readonly string[]>();
+    const scanned = scanImages(text, shared);
+    expect(plain(scanned)).toEqual([["app", [[d(5), ["v9", "w"]], [d(6), ["v9"]]]]]);
+    expect(plain(scanned)).toEqual(plain(viaYaml(text)));
+    expect(scanned?.[0]?.digests.get(d(6))).toBe(shared.get("v9") as readonly string[]);
+  });
+
   test("an empty file or comments only: no images", () => {
     expect(expectEquivalent("")).toEqual([]);
     expect(expectEquivalent("# nothing yet\n\n")).toEqual([]);

@@ -31,8 +31,14 @@ function match(re: RegExp, text: string, at: number): RegExpExecArray | null {
   return re.exec(text);
 }
 
-/** The tags of a flow list the digest line's pattern has checked: between `[` and `]`, comma-separated, maybe quoted. */
-function tagsOf(text: string, from: number, to: number): string[] {
+/** Single-tag lists by their tag: nearly every digest has one tag, and many digests the same. */
+export type TagLists = Map<string, readonly string[]>;
+
+/**
+ * The tags of a flow list the digest line's pattern has checked: between `[` and `]`, comma-separated,
+ * maybe quoted. A list of one tag is the shared one from `shared`: the lists are never changed.
+ */
+function tagsOf(text: string, from: number, to: number, shared: TagLists): readonly string[] {
   const tags: string[] = [];
   let at = from;
   while (at < to) {
@@ -46,7 +52,13 @@ function tagsOf(text: string, from: number, to: number): string[] {
     tags.push(q === 0x22 || q === 0x27 ? text.slice(a + 1, b - 1) : text.slice(a, b));
     at = end + 1;
   }
-  return tags;
+  const only = tags.length === 1 ? (tags[0] as string) : undefined;
+  if (only === undefined) return tags;
+  const known = shared.get(only);
+  if (known !== undefined) return known;
+  const list = Object.freeze([only]);
+  shared.set(only, list);
+  return list;
 }
 
 /**
@@ -54,12 +66,12 @@ function tagsOf(text: string, from: number, to: number): string[] {
  * every line is of a shape the scan knows and nothing in it is to be warned about; undefined
  * otherwise (the caller parses the file with js-yaml, which words every problem).
  */
-export function scanImages(text: string): ImageEntry[] | undefined {
+export function scanImages(text: string, shared: TagLists = new Map()): ImageEntry[] | undefined {
   if (unusual.test(text)) return undefined;
-  const byName = new Map<string, Map<string, string[]>>();
+  const byName = new Map<string, Map<string, readonly string[]>>();
   /** The digests of the current entry: a digest twice in one mapping is a YAML error. */
   const inEntry = new Set<string>();
-  let digests: Map<string, string[]> | undefined;
+  let digests: Map<string, readonly string[]> | undefined;
   /** 0: before the first entry or after a complete one; 1: after `- name:`; 2: in its dmap. */
   let state = 0;
   let indent = 0;
@@ -93,10 +105,15 @@ export function scanImages(text: string): ImageEntry[] | undefined {
         if (inEntry.has(digest)) return undefined;
         inEntry.add(digest);
         const open = text.indexOf("[", key + digestLength + 2);
-        const tags = tagsOf(text, open + 1, text.indexOf("]", open));
+        const tags = tagsOf(text, open + 1, text.indexOf("]", open), shared);
         const known = digests.get(digest);
         if (known === undefined) digests.set(digest, tags);
-        else for (const t of tags) if (!known.includes(t)) known.push(t);
+        else {
+          // An image listed twice: its tags appended to a copy, as checkImages appends them.
+          let merged: string[] | undefined;
+          for (const t of tags) if (!(merged ?? known).includes(t)) (merged ??= [...known]).push(t);
+          if (merged !== undefined) digests.set(digest, merged);
+        }
         at = digestLine.lastIndex;
         continue;
       }

@@ -15,13 +15,13 @@ const nameLine = /- name: +([a-z0-9][a-z0-9._/-]*)(?: +#[^\n]*| *)(?:\n|$)/y;
 const dmapLine = / {2}dmap:(?: +#[^\n]*| *)(?:\n|$)/y;
 /** A tag as the OCI grammar has it; being also a YAML plain scalar in a flow, it may go unquoted. */
 const tag = "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}";
-const item = `(?:"${tag}"|'${tag}'|${tag})`;
+const itemPattern = `(?:"${tag}"|'${tag}'|${tag})`;
 /**
  * `    "sha256:<hex>": ["<tag>", ...]` on one line, the key quoted, the digest already valid. Only
  * tested: the parts are cut out by position, so a line leaves no match array behind.
  */
 const digestLine = new RegExp(
-  ` {3,}(?:"sha256:[0-9a-f]{64}"|'sha256:[0-9a-f]{64}'): +\\[ *${item}(?: *, *${item})* *\\](?: +#[^\\n]*| *)(?:\\n|$)`,
+  ` {3,}(?:"sha256:[0-9a-f]{64}"|'sha256:[0-9a-f]{64}'): +\\[ *${itemPattern}(?: *, *${itemPattern})* *\\](?: +#[^\\n]*| *)(?:\\n|$)`,
   "y",
 );
 const digestLength = "sha256:".length + 64;
@@ -44,20 +44,29 @@ function tagsOf(text: string, from: number, to: number, shared: TagLists): reado
   while (at < to) {
     let end = at;
     while (end < to && text.charCodeAt(end) !== 0x2c /* , */) end++;
-    let a = at;
-    let b = end;
-    while (text.charCodeAt(a) === 0x20) a++;
-    while (text.charCodeAt(b - 1) === 0x20) b--;
-    const q = text.charCodeAt(a);
-    tags.push(q === 0x22 || q === 0x27 ? text.slice(a + 1, b - 1) : text.slice(a, b));
+    const tag = item(text, at, end);
+    if (end === to && tags.length === 0) return sharedList(tag, shared);
+    tags.push(tag);
     at = end + 1;
   }
-  const only = tags.length === 1 ? (tags[0] as string) : undefined;
-  if (only === undefined) return tags;
-  const known = shared.get(only);
+  return tags;
+}
+
+/** One item of a checked flow list, its spaces and quotes taken off. */
+function item(text: string, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (text.charCodeAt(a) === 0x20) a++;
+  while (text.charCodeAt(b - 1) === 0x20) b--;
+  const q = text.charCodeAt(a);
+  return q === 0x22 || q === 0x27 ? text.slice(a + 1, b - 1) : text.slice(a, b);
+}
+
+function sharedList(tag: string, shared: TagLists): readonly string[] {
+  const known = shared.get(tag);
   if (known !== undefined) return known;
-  const list = Object.freeze([only]);
-  shared.set(only, list);
+  const list = Object.freeze([tag]);
+  shared.set(tag, list);
   return list;
 }
 

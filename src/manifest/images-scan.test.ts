@@ -86,6 +86,7 @@ describe("the scan of images.yaml", () => {
   const entry = (line: string) => `- name: app\n  dmap:\n    "${d(1)}": ["v1"]\n${line}\n`;
   const declined: Record<string, string> = {
     "a digest twice in one mapping (a YAML error)": entry(`    "${d(1)}": ["v2"]`),
+    "a digest twice in one mapping of a name listed before": `${entry("- name: app\n  dmap:")}    "${d(2)}": ["v2"]\n    "${d(2)}": ["v3"]\n`,
     "a plain digest key": entry(`    ${d(2)}: ["v2"]`),
     "tags as a block list": `- name: app\n  dmap:\n    "${d(1)}":\n    - v1\n`,
     "another indentation within one mapping": entry(`     "${d(2)}": ["v2"]`),

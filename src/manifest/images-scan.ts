@@ -78,8 +78,14 @@ function sharedList(tag: string, shared: TagLists): readonly string[] {
 export function scanImages(text: string, shared: TagLists = new Map()): ImageEntry[] | undefined {
   if (unusual.test(text)) return undefined;
   const byName = new Map<string, Map<string, readonly string[]>>();
-  /** The digests of the current entry: a digest twice in one mapping is a YAML error. */
+  /**
+   * A digest twice in one mapping is a YAML error. An entry whose name is new finds its own
+   * digests in `digests`; only one that repeats a name keeps them apart, here.
+   */
   const inEntry = new Set<string>();
+  let repeated = false;
+  /** Digest lines of the current entry. */
+  let lines = 0;
   let digests: Map<string, readonly string[]> | undefined;
   /** 0: before the first entry or after a complete one; 1: after `- name:`; 2: in its dmap. */
   let state = 0;
@@ -88,17 +94,19 @@ export function scanImages(text: string, shared: TagLists = new Map()): ImageEnt
   while (at < text.length) {
     const c = text.charCodeAt(at);
     if (c === 0x2d /* - */) {
-      if (state === 1 || (state === 2 && inEntry.size === 0)) return undefined;
+      if (state === 1 || (state === 2 && lines === 0)) return undefined;
       const m = match(nameLine, text, at);
       if (m === null) return undefined;
       const name = m[1] as string;
       if (!isRepositoryPath(name)) return undefined;
       digests = byName.get(name);
+      repeated = digests !== undefined;
       if (digests === undefined) {
         digests = new Map();
         byName.set(name, digests);
       }
       inEntry.clear();
+      lines = 0;
       state = 1;
       at = nameLine.lastIndex;
       continue;
@@ -108,11 +116,11 @@ export function scanImages(text: string, shared: TagLists = new Map()): ImageEnt
       if (digestLine.test(text)) {
         let key = at;
         while (text.charCodeAt(key) === 0x20) key++;
-        if (inEntry.size === 0) indent = key - at;
+        if (lines++ === 0) indent = key - at;
         else if (key - at !== indent) return undefined;
         const digest = text.slice(key + 1, key + 1 + digestLength);
-        if (inEntry.has(digest)) return undefined;
-        inEntry.add(digest);
+        if (repeated ? inEntry.has(digest) : digests.has(digest)) return undefined;
+        if (repeated) inEntry.add(digest);
         const open = text.indexOf("[", key + digestLength + 2);
         const tags = tagsOf(text, open + 1, text.indexOf("]", open), shared);
         const known = digests.get(digest);
@@ -136,6 +144,6 @@ export function scanImages(text: string, shared: TagLists = new Map()): ImageEnt
     at = blankOrComment.lastIndex;
   }
   // An entry without dmap, or with an empty one, is for js-yaml and checkImages to judge.
-  if (state === 1 || (state === 2 && inEntry.size === 0)) return undefined;
+  if (state === 1 || (state === 2 && lines === 0)) return undefined;
   return [...byName].map(([name, d]) => ({ name, digests: d }));
 }

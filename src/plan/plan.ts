@@ -77,26 +77,34 @@ export function planGroups(sources: readonly ParsedSource[], primaries: readonly
   let edges = 0;
   let withoutPrimary = 0;
   const setCounts = new Map<readonly string[], number>();
-  const add = (repository: string, image: string, digest: string, tags: readonly string[], hosts: readonly string[]) => {
-    const role = roleOf(hosts);
-    groups.push({ repository, image, digest, tags: sortedUnique(tags), hosts, primary: role.primary, mirrors: role.mirrors });
-    digests.add(digest);
-    edges += hosts.length;
-    setCounts.set(hosts, (setCounts.get(hosts) ?? 0) + 1);
-    if (role.primary === undefined) withoutPrimary++;
+  /** `n` groups on `hosts`: counted once per run of groups, not per group. */
+  const count = (hosts: readonly string[], primary: string | undefined, n: number) => {
+    edges += n * hosts.length;
+    setCounts.set(hosts, (setCounts.get(hosts) ?? 0) + n);
+    if (primary === undefined) withoutPrimary += n;
   };
   for (const repository of [...byRepository.keys()].sort()) {
     const promotions = byRepository.get(repository) as Promotion[];
     const only = promotions.length === 1 ? promotions[0] : undefined;
     if (only !== undefined) {
-      for (const digest of [...only.digests.keys()].sort()) add(repository, only.image, digest, only.digests.get(digest) as readonly string[], only.hosts);
+      const { image, hosts } = only;
+      const { primary, mirrors } = roleOf(hosts);
+      for (const digest of [...only.digests.keys()].sort()) {
+        const tags = sortedUnique(only.digests.get(digest) as readonly string[]);
+        groups.push({ repository, image, digest, tags, hosts, primary, mirrors });
+        digests.add(digest);
+      }
+      count(hosts, primary, only.digests.size);
       continue;
     }
     const byDigest = merge(promotions);
     for (const digest of [...byDigest.keys()].sort()) {
       const b = byDigest.get(digest) as Building;
       const hosts = b.hostLists.length === 1 ? (b.hostLists[0] as readonly string[]) : intern([...new Set(b.hostLists.flat())].sort());
-      add(repository, b.image, digest, b.tags, hosts);
+      const { primary, mirrors } = roleOf(hosts);
+      groups.push({ repository, image: b.image, digest, tags: sortedUnique(b.tags), hosts, primary, mirrors });
+      digests.add(digest);
+      count(hosts, primary, 1);
     }
   }
 

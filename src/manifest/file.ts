@@ -11,6 +11,8 @@ export interface FileCheck<T> {
   readonly readContext?: string;
   /** Checks the parsed document (`undefined` when the file holds none). */
   readonly check: (doc: unknown, report: FileReport) => T;
+  /** What `check` gives for this text when it has nothing to report; undefined: parse and check. */
+  readonly scan?: (text: string) => T | undefined;
 }
 
 /** Reads, parses and checks one file; its problems go to `problems`; undefined if it failed. */
@@ -24,12 +26,16 @@ export function checkFile<T>(spec: FileCheck<T>, problems: Problem[]): T | undef
       report.failFile(spec.readContext === undefined ? read.message : `${read.message} (${spec.readContext})`);
     }
     text = read;
-    const parsed = parseYaml(read, spec.file);
-    if (!("doc" in parsed)) report.failFile(parsed.message, parsed.line);
-    result = spec.check(parsed.doc, report);
+    result = spec.scan?.(read) ?? parseAndCheck(spec, read, report);
   } catch (err) {
     if (!(err instanceof FileAbandoned)) throw err;
   }
   for (const p of report.problems(text)) problems.push(p);
   return report.failed ? undefined : result;
+}
+
+function parseAndCheck<T>(spec: FileCheck<T>, text: string, report: FileReport): T {
+  const parsed = parseYaml(text, spec.file);
+  if (!("doc" in parsed)) report.failFile(parsed.message, parsed.line);
+  return spec.check(parsed.doc, report);
 }

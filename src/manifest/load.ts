@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { checkImagesFile, checkPlainManifest, checkThinManifest } from "./documents.ts";
 import { checkFile } from "./file.ts";
+import { scanImages, type TagLists } from "./images-scan.ts";
 import type { Problem } from "./problem.ts";
 import type { ImageEntry, ParsedSource } from "./types.ts";
 
@@ -34,6 +35,8 @@ export function loadManifests(inputs: ManifestInputs, options: LoadOptions): Loa
   const sources: ParsedSource[] = [];
   // An images.yaml that two manifests name (imagesPath) is read, and reported, once.
   const imagesCache = new Map<string, readonly ImageEntry[] | undefined>();
+  const tagLists: TagLists = new Map();
+  const scan = (text: string) => scanImages(text, tagLists);
   const seen = new Set<string>();
   const once = (path: string) => {
     const key = resolve(path);
@@ -62,7 +65,7 @@ export function loadManifests(inputs: ManifestInputs, options: LoadOptions): Loa
       } else {
         const readContext =
           manifest.imagesPath === undefined ? `the images of ${manifestFile}` : `imagesPath of ${manifestFile}`;
-        images = checkFile({ file: imagesFile, display: ["images"], readContext, check: checkImagesFile }, problems);
+        images = checkFile({ file: imagesFile, display: ["images"], readContext, check: checkImagesFile, scan }, problems);
         imagesCache.set(key, images);
       }
       if (images === undefined) continue;

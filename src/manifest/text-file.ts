@@ -61,19 +61,27 @@ function readCapped(path: string): Uint8Array | string {
     const stats = fstatSync(fd);
     const refused = refusal(stats);
     if (refused !== undefined) return refused;
-    // Sized for the whole file and the 0-byte read at its end, at least 64 KiB for sizes not reported.
+    // Sized for the whole file and the 0-byte read at its end, at least 64 KiB for sizes not
+    // reported; a chunk is filled before another is made, so a file is read into one.
     const chunkBytes = Math.max(stats.size + 1, 1 << 16);
     const chunks: Uint8Array[] = [];
+    let chunk = new Uint8Array(Math.min(chunkBytes, maxManifestBytes + 1));
+    let filled = 0;
     let total = 0;
     for (;;) {
-      const chunk = new Uint8Array(Math.min(chunkBytes, maxManifestBytes + 1 - total));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (filled === chunk.length) {
+        chunks.push(chunk);
+        chunk = new Uint8Array(Math.min(chunkBytes, maxManifestBytes + 1 - total));
+        filled = 0;
+      }
+      const n = readSync(fd, chunk, filled, chunk.length - filled, null);
       if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
+      filled += n;
       total += n;
       if (total > maxManifestBytes) return `cannot read: more than a manifest file may hold (${maxManifestText})`;
     }
-    return Buffer.concat(chunks, total);
+    chunks.push(chunk.subarray(0, filled));
+    return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
   }

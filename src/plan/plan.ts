@@ -9,6 +9,13 @@ interface Building {
   readonly hostLists: (readonly string[])[];
 }
 
+/** One image promoted under one path onto one host set: the digests of a repository from one manifest. */
+interface Promotion {
+  readonly image: string;
+  readonly digests: ReadonlyMap<string, readonly string[]>;
+  readonly hosts: readonly string[];
+}
+
 const noHosts: readonly string[] = Object.freeze([]);
 
 /**
@@ -16,9 +23,9 @@ const noHosts: readonly string[] = Object.freeze([]);
  * Knows nothing of HTTP or the ledger.
  */
 export function planGroups(sources: readonly ParsedSource[], primaries: readonly string[], warnings: readonly Problem[] = []): Plan {
-  // repository -> digest -> group: the digest strings come straight from the parser, and no
-  // key is built per digest (46,000 concatenated keys cost more than all the rest).
-  const byRepository = new Map<string, Map<string, Building>>();
+  // repository -> its promotions, in input order. Nearly every repository has one, whose
+  // digests map is the group list as it stands: nothing is built per digest for those.
+  const byRepository = new Map<string, Promotion[]>();
   const interned = new Map<string, readonly string[]>();
   const intern = (hosts: readonly string[]): readonly string[] => {
     const key = hosts.join(" ");
@@ -33,7 +40,7 @@ export function planGroups(sources: readonly ParsedSource[], primaries: readonly
   for (const source of sources) {
     images += source.images.length;
     // Destinations of one manifest mostly share one path (the same repository in every region):
-    // each (path, image, digest) is looked up once, with all its hosts.
+    // each (path, image) is one promotion, with all its hosts.
     const hostsByPath = new Map<string, string[]>();
     for (const d of source.destinations) {
       const hosts = hostsByPath.get(d.path);
@@ -45,20 +52,10 @@ export function planGroups(sources: readonly ParsedSource[], primaries: readonly
       for (const image of source.images) {
         if (image.digests.size === 0) continue;
         const repository = `${path}/${image.name}`;
-        let byDigest = byRepository.get(repository);
-        if (byDigest === undefined) {
-          byDigest = new Map();
-          byRepository.set(repository, byDigest);
-        }
-        for (const [digest, tags] of image.digests) {
-          const known = byDigest.get(digest);
-          if (known === undefined) {
-            byDigest.set(digest, { image: image.name, tags, hostLists: [hosts] });
-            continue;
-          }
-          if (!known.hostLists.includes(hosts)) known.hostLists.push(hosts);
-          if (known.tags !== tags) known.tags = [...known.tags, ...tags];
-        }
+        const promotion = { image: image.name, digests: image.digests, hosts };
+        const known = byRepository.get(repository);
+        if (known === undefined) byRepository.set(repository, [promotion]);
+        else known.push(promotion);
       }
     }
   }
@@ -80,17 +77,34 @@ export function planGroups(sources: readonly ParsedSource[], primaries: readonly
   let edges = 0;
   let withoutPrimary = 0;
   const setCounts = new Map<readonly string[], number>();
+  /** `n` groups on `hosts`: counted once per run of groups, not per group. */
+  const count = (hosts: readonly string[], primary: string | undefined, n: number) => {
+    edges += n * hosts.length;
+    setCounts.set(hosts, (setCounts.get(hosts) ?? 0) + n);
+    if (primary === undefined) withoutPrimary += n;
+  };
   for (const repository of [...byRepository.keys()].sort()) {
-    const byDigest = byRepository.get(repository) as Map<string, Building>;
+    const promotions = byRepository.get(repository) as Promotion[];
+    const only = promotions.length === 1 ? promotions[0] : undefined;
+    if (only !== undefined) {
+      const { image, hosts } = only;
+      const { primary, mirrors } = roleOf(hosts);
+      for (const digest of [...only.digests.keys()].sort()) {
+        const tags = sortedUnique(only.digests.get(digest) as readonly string[]);
+        groups.push({ repository, image, digest, tags, hosts, primary, mirrors });
+        digests.add(digest);
+      }
+      count(hosts, primary, only.digests.size);
+      continue;
+    }
+    const byDigest = merge(promotions);
     for (const digest of [...byDigest.keys()].sort()) {
       const b = byDigest.get(digest) as Building;
       const hosts = b.hostLists.length === 1 ? (b.hostLists[0] as readonly string[]) : intern([...new Set(b.hostLists.flat())].sort());
-      const role = roleOf(hosts);
-      groups.push({ repository, image: b.image, digest, tags: sortedUnique(b.tags), hosts, primary: role.primary, mirrors: role.mirrors });
+      const { primary, mirrors } = roleOf(hosts);
+      groups.push({ repository, image: b.image, digest, tags: sortedUnique(b.tags), hosts, primary, mirrors });
       digests.add(digest);
-      edges += hosts.length;
-      setCounts.set(hosts, (setCounts.get(hosts) ?? 0) + 1);
-      if (role.primary === undefined) withoutPrimary++;
+      count(hosts, primary, 1);
     }
   }
 
@@ -131,6 +145,23 @@ export function planGroups(sources: readonly ParsedSource[], primaries: readonly
     perHost,
     withoutPrimaryByHosts,
   };
+}
+
+/** The promotions of one repository by digest: the first image name, tags and host lists of all. */
+function merge(promotions: readonly Promotion[]): Map<string, Building> {
+  const byDigest = new Map<string, Building>();
+  for (const { image, digests, hosts } of promotions) {
+    for (const [digest, tags] of digests) {
+      const known = byDigest.get(digest);
+      if (known === undefined) {
+        byDigest.set(digest, { image, tags, hostLists: [hosts] });
+        continue;
+      }
+      if (!known.hostLists.includes(hosts)) known.hostLists.push(hosts);
+      if (known.tags !== tags) known.tags = [...known.tags, ...tags];
+    }
+  }
+  return byDigest;
 }
 
 function sortedUnique(tags: readonly string[]): readonly string[] {

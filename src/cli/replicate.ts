@@ -191,7 +191,12 @@ async function run(verb: "replicate" | "verify", args: ParsedArgs, plainCtx: Run
     throw err;
   }
 
+  // The ledger's load leaves its rows behind: collected before the run's own garbage piles on.
+  collectGarbage();
   const engine = new Engine(client, ledger, {
+    afterRepository: (done) => {
+      if (done % 64 === 0) collectGarbage(false);
+    },
     verb,
     suffixes,
     referrers,

@@ -40,6 +40,8 @@ export interface EngineOptions {
   readonly flushIntervalMs?: number;
   readonly isHostFailure: (err: unknown) => boolean;
   readonly onEvent?: (e: EngineEvent) => void;
+  /** Called as each repository ends, with how many have (the CLI collects garbage now and then). */
+  readonly afterRepository?: (done: number) => void;
 }
 
 export type EngineEvent =

@@ -68,6 +68,7 @@ export class Engine {
           return;
         }
         ctx.maybeFlush();
+        ctx.o.afterRepository?.(seq + 1);
       }
     };
     try {

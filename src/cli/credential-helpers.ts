@@ -7,8 +7,12 @@ import { UsageError } from "./exit.ts";
 /** The hosts a run touches: each group's primary and mirrors (after the scope flags), and the --ledger-ref registry. */
 export function runHosts(groups: readonly { readonly primary: string; readonly mirrors: readonly string[] }[], ledgerRef: LedgerRef | undefined): string[] {
   const hosts = new Set<string>();
+  // The plan shares one mirrors array per host set: each is gone through once, not once per group.
+  const seen = new Set<readonly string[]>();
   for (const g of groups) {
     hosts.add(g.primary);
+    if (seen.has(g.mirrors)) continue;
+    seen.add(g.mirrors);
     for (const m of g.mirrors) hosts.add(m);
   }
   if (ledgerRef !== undefined) hosts.add(ledgerRef.host);

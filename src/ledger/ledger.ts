@@ -171,8 +171,11 @@ export class Ledger {
     }
   }
 
-  private *all(): Generator<Subject> {
-    for (const byRepo of this.subjects.values()) for (const byDigest of byRepo.values()) yield* byDigest.values();
+  /** Every subject, as an array (no generator step per subject: prune walks 92,000 of them). */
+  private all(): Subject[] {
+    const out: Subject[] = [];
+    for (const byRepo of this.subjects.values()) for (const byDigest of byRepo.values()) for (const s of byDigest.values()) out.push(s);
+    return out;
   }
 
   // Writes: queued, committed by flush(). A read-only ledger accepts and drops them,

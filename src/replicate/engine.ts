@@ -54,7 +54,7 @@ export class Engine {
     const ctx = this.ctx;
     const repos = byRepository(groups);
     this.repositories = repos.length;
-    this.declare(groups);
+    this.declare(repos);
     const ticker = setInterval(() => ctx.maybeFlush(), flushTickMs);
     ticker.unref?.();
     const worker = async () => {
@@ -96,7 +96,7 @@ export class Engine {
   }
 
   /** Token requests count against quota: let the client ask for several repositories per token. */
-  private declare(groups: readonly ReplicaGroup[]): void {
+  private declare(repos: readonly (readonly ReplicaGroup[])[]): void {
     const port = this.ctx.port;
     if (port.declareRepositories === undefined) return;
     const reads = new Map<string, Set<string>>();
@@ -106,9 +106,15 @@ export class Engine {
       if (set === undefined) m.set(host, (set = new Set()));
       set.add(repository);
     };
-    for (const g of groups) {
-      add(reads, g.primary, g.repository);
-      for (const m of g.mirrors) add(this.ctx.writes ? writes : reads, m, g.repository);
+    for (const groups of repos) {
+      // One mirrors array per host set in the plan: each looked at once per repository, not per group.
+      const seen = new Set<readonly string[]>();
+      for (const g of groups) {
+        add(reads, g.primary, g.repository);
+        if (seen.has(g.mirrors)) continue;
+        seen.add(g.mirrors);
+        for (const m of g.mirrors) add(this.ctx.writes ? writes : reads, m, g.repository);
+      }
     }
     for (const [host, repos] of reads) port.declareRepositories(host, [...repos], "pull");
     for (const [host, repos] of writes) port.declareRepositories(host, [...repos], "push");

@@ -278,7 +278,14 @@ try {
     `scale: shape: one attestation referrer per digest (${bundleType}, looked for with the default selection): ` +
       `${fill.subjects} referrers, ${fill.referrerPairs} verified referrer pairs, nothing due`,
   );
-  console.log(`scale: stored ledger snapshot ${(size / 1e6).toFixed(1)} MB, compressed as pushed (brotli) ${(gz / 1e6).toFixed(1)} MB; target (issue 6): at most 10 MB compressed: ${gz <= 10e6 ? "met" : "missed"}`);
+  // Issue 11's marks are for 2x the registry.k8s.io shape (92,000 groups); at 1x, issue 6's and
+  // "no slower than before" (1.17 s measured on the same shape before schema 3).
+  const twice = GROUPS >= 92_000;
+  const marks = twice ? { mb: 12, s: 1.25, rss: 200, from: "issue 11, at 2x" } : { mb: 10, s: 1.17, rss: 200, from: "issue 6/11, at 1x" };
+  console.log(
+    `scale: stored ledger snapshot ${(size / 1e6).toFixed(1)} MB, compressed as pushed (brotli) ${(gz / 1e6).toFixed(1)} MB; ` +
+      `target (${marks.from}): at most ${marks.mb} MB compressed: ${gz <= marks.mb * 1e6 ? "met" : "missed"}`,
+  );
   console.log(`scale: warm replicate (nothing due), ${RUNS} runs: ${w.text}; load average before ${loadBefore}`);
   console.log("scale:   includes opening the ledger with its integrity check (PRAGMA quick_check over the whole file, issue 9) and the run lock");
   console.log(`scale:   its report: ${report.groups} groups, pairs checked ${report.pairsChecked}, requests ${sent}; TCP connections to the 21 hosts: ${connections}`);
@@ -286,7 +293,10 @@ try {
   console.log(`scale: side by side: plan --output json on the same tree: ${figures(plan).text}`);
   console.log(`scale: side by side: ledger stats on the same ledger: ${figures(stats).text}`);
   console.log(`scale: side by side: --help (startup floor): ${figures(help).text}`);
-  console.log(`scale: target: warm run under 1.5 s and 200 MB (${w.wall.toFixed(2)} s, ${mb(w.rss)}): ${w.wall < 1.5 && w.rss < 200 * 1024 ? "met" : "missed"}`);
+  console.log(
+    `scale: target (${marks.from}): warm run at most ${marks.s} s and ${marks.rss} MB (${w.wall.toFixed(2)} s, ${mb(w.rss)}): ` +
+      `${w.wall <= marks.s && w.rss <= marks.rss * 1024 ? "met" : "missed"}`,
+  );
   console.log(`scale: target: nothing sent (requests ${sent}, connections ${connections}): ${sent === 0 && connections === 0 ? "met" : "MISSED"}`);
   console.log(`scale: reproduce with: make build && node_modules/.bin/bun bench/scale.ts   (BENCH_GROUPS=${GROUPS} BENCH_RUNS=${RUNS})`);
   console.log(`scale:   the timed command: /usr/bin/time -f "%e %M %U %S" ${shellLine(["dist/sigmirror", "replicate", "--thin-manifest-dir", "DIR/manifests", "--primary", "HOST0", "--ledger", "DIR/state.db"])}`);

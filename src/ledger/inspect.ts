@@ -113,7 +113,9 @@ export function explain(ledger: Ledger, repository: string, digest: string): Exp
     }
     const pairs = ledger.referrerPairsOf(s).sort((a, b) => a.mirror.localeCompare(b.mirror));
     const referrers = s.referrers.map((r) => ({
-      ...r,
+      digest: r.digest, // a getter on a loaded referrer (family-tags.ts): never spread
+      of: r.of,
+      artifactType: r.artifactType,
       mirrors: pairs.filter((p) => p.digest === r.digest).map((p) => ({ host: p.mirror, verifiedAt: p.verifiedAt, dueAt: p.dueAt })),
     }));
     out.push({ key, state: s.state, firstSeen: s.firstSeen, children: ledger.children(digest), hosts, referrers });

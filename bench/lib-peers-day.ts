@@ -8,7 +8,8 @@
 // tool sees the same primary at its cold run and the same changes during its day. sigmirror's
 // clock moves 30 minutes a run (SIGMIRROR_TEST_CLOCK_OFFSET), so its re-verify windows elapse as in
 // real life; a peer just reruns. Requests per host come from the access logs, summed over the day.
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+// BENCH_DAY_LOG=FILE appends every request of the day: tool, run, host, method, status, path.
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pushAttestation, readManifest, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
@@ -18,6 +19,7 @@ import type { Job, Peer } from "./lib-peer-tools.ts";
 import { checkMirror, expectedFrom, listed, missingTotal, promoteOne, REPOSITORIES, writerSign, type BenchImage, type Missing } from "./lib-peers.ts";
 
 export const DAY_RUNS = Math.max(0, Number(process.env["BENCH_DAY_RUNS"] ?? "48"));
+const DAY_LOG = process.env["BENCH_DAY_LOG"] ?? "";
 const NEW_FRACTION = 0.01;
 const REFERRER_EVERY = 3;
 const ATT_EVERY = 6;
@@ -177,6 +179,10 @@ export async function runDay(job: Job, peer: Peer, runs: number, note: (s: strin
       for (const e of entries) add(kinds[i === 0 ? 0 : 1], dayKind(e));
     }
     perRun.push(total);
+    if (DAY_LOG !== "") {
+      const label = (i: number): string => (i === 0 ? "primary" : `mirror${i}`);
+      appendFileSync(DAY_LOG, logs.flatMap((entries, i) => entries.map((e) => `${peer.name}\t${round + 1}\t${label(i)}\t${e.method}\t${e.status}\t${e.path}\n`)).join(""));
+    }
     if (r.run.code !== 0) exits.push(`run ${round + 1}: exit ${r.run.code}`);
     wall += r.run.time?.seconds ?? r.run.ms / 1000;
     cpu += r.run.time?.cpuSeconds ?? 0;

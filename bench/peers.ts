@@ -8,7 +8,7 @@
 // Figures only, no thresholds: the tests hold the targets.
 // Then a simulated day per complete tool (bench/lib-peers-day.ts): BENCH_DAY_RUNS (48) runs 30
 // minutes apart with ~1% new images per run and new attestations on old images.
-// Reproduce: make build && node_modules/.bin/bun bench/peers.ts   (BENCH_IMAGES=200, BENCH_DAY_RUNS=48, BENCH_TOOLS=..., SIGMIRROR_BIN=...)
+// Reproduce: make build && node_modules/.bin/bun bench/peers.ts   (BENCH_IMAGES=200, BENCH_DAY_RUNS=48, BENCH_DAY_LOG=FILE, BENCH_TOOLS=..., SIGMIRROR_BIN=...)
 import { existsSync, rmSync } from "node:fs";
 import { startRegistry, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
 import { goToolsMissingReason } from "../test/harness/go-tools.ts";

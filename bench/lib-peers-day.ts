@@ -9,6 +9,7 @@
 // clock moves 30 minutes a run (SIGMIRROR_TEST_CLOCK_OFFSET), so its re-verify windows elapse as in
 // real life; a peer just reruns. Requests per host come from the access logs, summed over the day.
 // BENCH_DAY_LOG=FILE appends every request of the day: tool, run, host, method, status, path.
+import { createHash } from "node:crypto";
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ import { pushAttestation, readManifest, type AccessEntry, type TestRegistry } fr
 import { pushReferrer } from "../test/harness/referrers.ts";
 import { pad, ratio } from "./lib-cli.ts";
 import type { Job, Peer } from "./lib-peer-tools.ts";
-import { checkMirror, expectedFrom, listed, missingTotal, promoteOne, REPOSITORIES, writerSign, type BenchImage, type Missing } from "./lib-peers.ts";
+import { checkMirror, expectedFrom, fingerprint, listed, missingTotal, promoteOne, REPOSITORIES, writerSign, type BenchImage, type Missing } from "./lib-peers.ts";
 
 export const DAY_RUNS = Math.max(0, Number(process.env["BENCH_DAY_RUNS"] ?? "48"));
 const DAY_LOG = process.env["BENCH_DAY_LOG"] ?? "";
@@ -66,6 +67,8 @@ export interface DayFigures {
   readonly lateMissing: number;
   readonly lateRounds: number[];
   readonly seconds: number;
+  /** sha256 of the primary's tags and referrers at the day's end: the same for every tool when they saw the same day. */
+  readonly primaryAtEnd: string;
 }
 
 /** Method, what was asked for, and the answer's status: "HEAD manifest .sig tag 404". */
@@ -208,6 +211,7 @@ export async function runDay(job: Job, peer: Peer, runs: number, note: (s: strin
   return {
     runs, perHost, perRun, kinds, wall, cpu, maxRssKiB, load, exits, added: changes.added, missing, lateMissing,
     lateRounds: [...lateRounds].sort((a, b) => a - b), seconds: (performance.now() - t0) / 1000,
+    primaryAtEnd: createHash("sha256").update(fingerprint(expected)).digest("hex").slice(0, 12),
   };
 }
 
@@ -251,6 +255,8 @@ export function printDay(log: (s: string) => void, rows: readonly DayRow[]): voi
     );
   }
   log("(wall and CPU: the tool's runs summed, GNU time; RSS: the largest run's peak; the bench's own pushes between runs are not counted)");
+  const ends = [...new Set(rows.flatMap((r) => (r.day === undefined ? [] : [r.day.primaryAtEnd])))];
+  log(`(the primary at the day's end, sha256 of its tags and referrers: ${ends.length === 1 ? `${ends[0] ?? ""} for every tool: they saw the same day` : `DIFFERS between tools: ${rows.map((r) => `${r.tool} ${r.day?.primaryAtEnd ?? "-"}`).join(", ")}`})`);
   for (const r of rows) {
     if (r.day === undefined) continue;
     const top = (m: Map<string, number>): string => [...m].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${n}`).join(", ") || "none";

@@ -163,6 +163,11 @@ export async function expectedFrom(primary: TestRegistry): Promise<Expected> {
   return { tags, referrers };
 }
 
+/** Every tag at its digest and every referrer, in a stable order: equal strings, equal primaries. */
+export function fingerprint(e: Expected): string {
+  return JSON.stringify([[...e.tags].map(([r, m]) => [r, [...m].sort()]).sort(), e.referrers.map((r) => r.digest).sort()]);
+}
+
 export interface Missing {
   sigs: number;
   atts: number;

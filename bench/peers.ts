@@ -17,7 +17,7 @@ import { kindText } from "./lib-promotion.ts";
 import { DAY_RUNS, printDay, restorePrimary, runDay, snapshotPrimary, type DayRow } from "./lib-peers-day.ts";
 import { orasPeer, orasBin, regsyncBin, regsyncPeer, sigmirrorPeer, skopeoBin, skopeoPeer, type Job, type Peer, type ToolRun } from "./lib-peer-tools.ts";
 import {
-  checkMirror, COSIGN_SAMPLE, expectedFrom, missingTotal, planImages, promote, REPOSITORIES, scratchDir, signPrimary, startMirrors, verifySample,
+  checkMirror, COSIGN_SAMPLE, expectedFrom, fingerprint, missingTotal, planImages, promote, REPOSITORIES, scratchDir, signPrimary, startMirrors, verifySample,
   type Missing, type Mirror,
 } from "./lib-peers.ts";
 
@@ -118,8 +118,7 @@ try {
         const back = await expectedFrom(primary);
         const n = (e: typeof expected): string => `${[...e.tags.values()].reduce((k, m) => k + m.size, 0)} tags, ${e.referrers.length} referrers`;
         // Every tag at its digest and every referrer, not only their numbers.
-        const all = (e: typeof expected): string => JSON.stringify([[...e.tags].map(([r, m]) => [r, [...m].sort()]).sort(), e.referrers.map((r) => r.digest).sort()]);
-        if (all(back) !== all(expected)) throw new Error(`peers: the primary was not restored after ${peer.name}'s day: ${n(back)}, expected ${n(expected)}`);
+        if (fingerprint(back) !== fingerprint(expected)) throw new Error(`peers: the primary was not restored after ${peer.name}'s day: ${n(back)}, expected ${n(expected)}`);
         const d = day.day;
         if (d !== undefined) log(`${peer.name} day: ${d.runs} runs in ${d.seconds.toFixed(0)} s, ${d.perHost.reduce((a, b) => a + b, 0)} requests; primary restored as it was before the day (${n(back)})`);
       }

@@ -54,7 +54,9 @@ export async function promote(reg: TestRegistry, plan: readonly { name: string; 
     const repository = `${PROJECT_PATH}/${name}`;
     for (const p of plan.filter((q) => q.name === name)) out.push(await promoteOne(reg, p));
   });
-  return out;
+  // In plan order, not completion order: which image is signed how (by its index) is the same in every bench run.
+  const at = (i: BenchImage): number => plan.findIndex((p) => p.name === i.name && p.tag === i.tag);
+  return out.sort((a, b) => at(a) - at(b));
 }
 
 /** Pushes one image (an index of 2 children when asked) under its tag; same name and tag => same digests on every host. */

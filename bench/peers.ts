@@ -183,7 +183,7 @@ try {
   log("");
   log("tools as run (DIR = the tool's scratch directory):");
   for (const t of results) log(`  ${t.peer.name}: ${t.peer.setup}\n         ${t.runs[0]?.r.command ?? ""}`);
-  log(`reproduce with: make build && scripts/install-go-tools.sh && env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy BENCH_IMAGES=${IMAGES} BENCH_DAY_RUNS=${DAY_RUNS} node_modules/.bin/bun bench/peers.ts`);
+  log(`reproduce with: make build && scripts/install-go-tools.sh && env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy BENCH_IMAGES=${IMAGES} BENCH_DAY_RUNS=${DAY_RUNS}${only.length > 0 ? ` BENCH_TOOLS=${only.join(",")}` : ""} node_modules/.bin/bun bench/peers.ts`);
 } finally {
   await primary.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -13,8 +13,9 @@ import { createHash } from "node:crypto";
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pushAttestation, readManifest, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
+import { pushAttestation, pushBlob, readManifest, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
 import { pushReferrer } from "../test/harness/referrers.ts";
+import { PROJECT_PATH } from "../test/lib/scenario.ts";
 import { pad, ratio } from "./lib-cli.ts";
 import type { Job, Peer } from "./lib-peer-tools.ts";
 import { checkMirror, expectedFrom, fingerprint, listed, missingTotal, promoteOne, REPOSITORIES, writerSign, type BenchImage, type Missing } from "./lib-peers.ts";
@@ -25,8 +26,14 @@ const NEW_FRACTION = 0.01;
 const REFERRER_EVERY = 3;
 const ATT_EVERY = 6;
 
-/** A copy of the primary's storage (distribution keeps no cache here: its files are its whole state). */
-export function snapshotPrimary(reg: TestRegistry): string {
+/**
+ * A copy of the primary's storage (distribution keeps no cache here: its files are its whole state).
+ * The empty config `{}` goes into every repository first: the harness pushes it once per repository
+ * and process, so a repository whose first referrer came in a day (then rolled back) would lack it.
+ * A blob no manifest names: no tool reads or copies it.
+ */
+export async function snapshotPrimary(reg: TestRegistry): Promise<string> {
+  await Promise.all(REPOSITORIES.map((name) => pushBlob(reg, `${PROJECT_PATH}/${name}`, new TextEncoder().encode("{}"))));
   const dir = mkdtempSync(join(tmpdir(), "sigmirror-peers-primary-"));
   cpSync(join(reg.dir, "storage"), join(dir, "storage"), { recursive: true });
   return dir;

@@ -56,7 +56,7 @@ try {
   const keys = await signPrimary(primary, images, dir);
   const expected = await expectedFrom(primary);
   // The simulated day changes the primary: each tool's day ends by putting this copy back.
-  snapshot = snapshotPrimary(primary);
+  snapshot = await snapshotPrimary(primary);
   const tagCount = [...expected.tags.values()].reduce((n, m) => n + m.size, 0);
   const sigs = [...expected.tags.values()].reduce((n, m) => n + [...m.keys()].filter((t) => t.endsWith(".sig")).length, 0);
   const copies = tagCount + expected.referrers.length;

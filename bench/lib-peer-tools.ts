@@ -29,6 +29,8 @@ export interface Peer {
   readonly setup: string;
   /** Which runs it gets: sigmirror steps its test clock, peers just rerun. */
   readonly runs: readonly { name: string; env?: Record<string, string> }[];
+  /** The environment of the simulated day's run `round` (0-based) after those runs: sigmirror's test clock; peers rerun plainly. */
+  readonly dayEnv?: (round: number) => Record<string, string>;
   run(env: Record<string, string>): Promise<ToolRun>;
 }
 
@@ -36,7 +38,8 @@ export interface Job {
   readonly sigmirror: string;
   readonly primary: TestRegistry;
   readonly mirrors: readonly Mirror[];
-  readonly images: readonly BenchImage[];
+  /** This job's own list: the simulated day appends the images it promotes (sigmirror's manifests follow it). */
+  readonly images: BenchImage[];
   /** A directory of this tool's own (config, ledger, HOME). */
   readonly dir: string;
 }
@@ -61,16 +64,25 @@ function homeEnv(dir: string): Record<string, string> {
 const clockSteps = [{ name: "cold" }, { name: "next" }, { name: "settle", env: { SIGMIRROR_TEST_CLOCK_OFFSET: "3h" } }, { name: "settled", env: { SIGMIRROR_TEST_CLOCK_OFFSET: "3h30m" } }];
 const reruns = [{ name: "cold" }, { name: "next" }, { name: "settled" }];
 
+/** The settled run is at +3h30m; the day's runs follow 30 minutes apart from +4h. */
+const dayOffset = (round: number): Record<string, string> => ({ SIGMIRROR_TEST_CLOCK_OFFSET: `${240 + 30 * round}m` });
+
 export function sigmirrorPeer(job: Job): Peer {
   const thin = join(job.dir, "manifests");
   // Every host is a destination of every image (kpromo's registries list); the primary is one of them.
-  writeThinManifests(thin, [job.primary, ...job.mirrors.map((m) => m.reg)].map((r) => r.host), job.images.map((i) => ({ name: i.name, digest: i.image.digest, tag: i.tag })));
+  // Written before each run: the simulated day promotes images as it goes, as kpromo's manifests grow.
+  const manifests = (): void =>
+    writeThinManifests(thin, [job.primary, ...job.mirrors.map((m) => m.reg)].map((r) => r.host), job.images.map((i) => ({ name: i.name, digest: i.image.digest, tag: i.tag })));
   const args = ["replicate", "--thin-manifest-dir", thin, "--primary", job.primary.host, "--ledger", join(job.dir, "state.db"), "--tag-suffixes", "sig,att", "--rate-default", "1000"];
   return {
     name: "sigmirror",
     setup: "replicate --tag-suffixes sig,att --rate-default 1000 (default --referrers), SQLite ledger; runs stepped by SIGMIRROR_TEST_CLOCK_OFFSET",
     runs: clockSteps,
-    run: (env) => measured(job.sigmirror, args, env, `dist/sigmirror ${args.join(" ").replaceAll(job.dir, "DIR")}`),
+    dayEnv: dayOffset,
+    run: (env) => {
+      manifests();
+      return measured(job.sigmirror, args, env, `dist/sigmirror ${args.join(" ").replaceAll(job.dir, "DIR")}`);
+    },
   };
 }
 

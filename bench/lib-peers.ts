@@ -52,15 +52,21 @@ export async function promote(reg: TestRegistry, plan: readonly { name: string; 
   const out: BenchImage[] = [];
   await inBatches(REPOSITORIES, 6, async (name) => {
     const repository = `${PROJECT_PATH}/${name}`;
-    for (const p of plan.filter((q) => q.name === name)) {
-      const seed = `peers:${name}:${p.tag}`;
-      const children: Pushed[] = [];
-      if (p.index) for (const arch of ["amd64", "arm64"]) children.push(await pushImage(reg, repository, { seed: `${seed}:${arch}` }));
-      const image = p.index ? await pushIndex(reg, repository, children, { tag: p.tag }) : await pushImage(reg, repository, { seed, tag: p.tag });
-      out.push({ name, repository, tag: p.tag, image, children, how: "unsigned" });
-    }
+    for (const p of plan.filter((q) => q.name === name)) out.push(await promoteOne(reg, p));
   });
-  return out;
+  // In plan order, not completion order: which image is signed how (by its index) is the same in every bench run.
+  const at = (i: BenchImage): number => plan.findIndex((p) => p.name === i.name && p.tag === i.tag);
+  return out.sort((a, b) => at(a) - at(b));
+}
+
+/** Pushes one image (an index of 2 children when asked) under its tag; same name and tag => same digests on every host. */
+export async function promoteOne(reg: TestRegistry, p: { name: string; tag: string; index: boolean }): Promise<BenchImage> {
+  const repository = `${PROJECT_PATH}/${p.name}`;
+  const seed = `peers:${p.name}:${p.tag}`;
+  const children: Pushed[] = [];
+  if (p.index) for (const arch of ["amd64", "arm64"]) children.push(await pushImage(reg, repository, { seed: `${seed}:${arch}` }));
+  const image = p.index ? await pushIndex(reg, repository, children, { tag: p.tag }) : await pushImage(reg, repository, { seed, tag: p.tag });
+  return { name: p.name, repository, tag: p.tag, image, children, how: "unsigned" };
 }
 
 const subjectsOf = (i: BenchImage): Pushed[] => [i.image, ...i.children];
@@ -89,21 +95,25 @@ export async function signPrimary(primary: TestRegistry, images: readonly BenchI
   await inBatches(REPOSITORIES, 6, async (name) => {
     for (const img of rest.filter((i) => i.name === name)) {
       const n = images.indexOf(img);
-      if (n % 20 === 19) continue;
-      const parts = ["writer: legacy .sig"];
-      for (const s of subjectsOf(img)) await pushSignature(primary, img.repository, s.digest, { seed: `sig:${s.digest}` });
-      if (n % 2 === 0) {
-        await pushReferrer(primary, img.repository, img.image, { seed: `ref:${img.image.digest}` });
-        parts.push("bundle referrer");
-      }
-      if (n % 6 === 0) {
-        await pushAttestation(primary, img.repository, img.image.digest, { seed: `att:${img.image.digest}` });
-        parts.push("legacy .att");
-      }
-      img.how = parts.join(" + ");
+      if (n % 20 !== 19) await writerSign(primary, img, n);
     }
   });
   return keys;
+}
+
+/** The harness's cosign-shaped writers for image number n: a legacy .sig per subject, a bundle referrer when n is even, a legacy .att when n % 6 == 0. */
+export async function writerSign(primary: TestRegistry, img: BenchImage, n: number): Promise<void> {
+  const parts = ["writer: legacy .sig"];
+  for (const s of subjectsOf(img)) await pushSignature(primary, img.repository, s.digest, { seed: `sig:${s.digest}` });
+  if (n % 2 === 0) {
+    await pushReferrer(primary, img.repository, img.image, { seed: `ref:${img.image.digest}` });
+    parts.push("bundle referrer");
+  }
+  if (n % 6 === 0) {
+    await pushAttestation(primary, img.repository, img.image.digest, { seed: `att:${img.image.digest}` });
+    parts.push("legacy .att");
+  }
+  img.how = parts.join(" + ");
 }
 
 export interface Mirror {
@@ -155,6 +165,11 @@ export async function expectedFrom(primary: TestRegistry): Promise<Expected> {
   return { tags, referrers };
 }
 
+/** Every tag at its digest and every referrer, in a stable order: equal strings, equal primaries. */
+export function fingerprint(e: Expected): string {
+  return JSON.stringify([[...e.tags].map(([r, m]) => [r, [...m].sort()]).sort(), e.referrers.map((r) => r.digest).sort()]);
+}
+
 export interface Missing {
   sigs: number;
   atts: number;
@@ -170,7 +185,8 @@ export interface Missing {
 
 export const missingTotal = (m: Missing): number => m.sigs + m.atts + m.differ + m.referrers + m.unlisted;
 
-async function listed(m: Mirror, repository: string, subject: string): Promise<string[]> {
+/** The referrers a mirror lists for a subject: its API on olareg, the fallback index on distribution. */
+export async function listed(m: Mirror, repository: string, subject: string): Promise<string[]> {
   if (m.kind === "olareg") {
     const res = await expectStatus(m.reg, `/v2/${repository}/referrers/${subject}`, { headers: { Accept: "application/vnd.oci.image.index.v1+json" } }, [200, 404]);
     const bytes = new Uint8Array(await res.arrayBuffer());

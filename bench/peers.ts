@@ -6,15 +6,18 @@
 // requests per host come from the registries' own access logs (olareg's from its counting proxy).
 // A tool that leaves something uncopied is INCOMPLETE and its figures are not compared as cheaper.
 // Figures only, no thresholds: the tests hold the targets.
-// Reproduce: make build && node_modules/.bin/bun bench/peers.ts   (BENCH_IMAGES=200, SIGMIRROR_BIN=...)
+// Then a simulated day per complete tool (bench/lib-peers-day.ts): BENCH_DAY_RUNS (48) runs 30
+// minutes apart with ~1% new images per run and new attestations on old images.
+// Reproduce: make build && node_modules/.bin/bun bench/peers.ts   (BENCH_IMAGES=200, BENCH_DAY_RUNS=48, BENCH_DAY_LOG=FILE, BENCH_TOOLS=..., SIGMIRROR_BIN=...)
 import { existsSync, rmSync } from "node:fs";
 import { startRegistry, type AccessEntry, type TestRegistry } from "../test/harness/index.ts";
 import { goToolsMissingReason } from "../test/harness/go-tools.ts";
 import { hasGnuTime, pad, ratio, sigmirrorBinary } from "./lib-cli.ts";
 import { kindText } from "./lib-promotion.ts";
+import { DAY_RUNS, printDay, restorePrimary, runDay, snapshotPrimary, type DayRow } from "./lib-peers-day.ts";
 import { orasPeer, orasBin, regsyncBin, regsyncPeer, sigmirrorPeer, skopeoBin, skopeoPeer, type Job, type Peer, type ToolRun } from "./lib-peer-tools.ts";
 import {
-  checkMirror, COSIGN_SAMPLE, expectedFrom, missingTotal, planImages, promote, REPOSITORIES, scratchDir, signPrimary, startMirrors, verifySample,
+  checkMirror, COSIGN_SAMPLE, expectedFrom, fingerprint, missingTotal, planImages, promote, REPOSITORIES, scratchDir, signPrimary, startMirrors, verifySample,
   type Missing, type Mirror,
 } from "./lib-peers.ts";
 
@@ -34,6 +37,7 @@ interface ToolResult {
   readonly runs: RunFigures[];
   readonly verified: { ok: number; of: number; failed: string[] };
   readonly errors: string;
+  readonly day: DayRow;
 }
 
 const why = goToolsMissingReason(["cosign", "olareg"]);
@@ -44,12 +48,15 @@ const binary = sigmirrorBinary();
 const dir = scratchDir();
 const primary: TestRegistry = await startRegistry();
 const results: ToolResult[] = [];
+let snapshot = "";
 try {
   const t0 = performance.now();
   const plan = planImages(IMAGES);
   const images = await promote(primary, plan);
   const keys = await signPrimary(primary, images, dir);
   const expected = await expectedFrom(primary);
+  // The simulated day changes the primary: each tool's day ends by putting this copy back.
+  snapshot = await snapshotPrimary(primary);
   const tagCount = [...expected.tags.values()].reduce((n, m) => n + m.size, 0);
   const sigs = [...expected.tags.values()].reduce((n, m) => n + [...m.keys()].filter((t) => t.endsWith(".sig")).length, 0);
   const copies = tagCount + expected.referrers.length;
@@ -76,7 +83,7 @@ try {
     if (only.length > 0 && !only.includes(key)) continue;
     const mirrors: Mirror[] = await startMirrors(plan);
     const hosts = [primary, ...mirrors.map((m) => m.reg)];
-    const job: Job = { sigmirror: binary, primary, mirrors, images, dir: scratchDir() };
+    const job: Job = { sigmirror: binary, primary, mirrors, images: [...images], dir: scratchDir() };
     const peer = make(job);
     const runs: RunFigures[] = [];
     try {
@@ -100,7 +107,22 @@ try {
       // skopeo logs each copy at level=info on stderr: those are progress, not complaints.
       const lines = last === undefined ? [] : last.r.run.err.trim().split("\n").filter((l) => l !== "" && !/level=info|^(Copying|Writing|Storing|Getting) /.test(l));
       const errors = [...new Set(lines)].slice(-4).join(" | ");
-      results.push({ peer, runs, verified, errors });
+      const incomplete = runs.some((f) => f.missing.some((m) => missingTotal(m) > 0)) || verified.ok < verified.of;
+      let day: DayRow = { tool: peer.name, day: undefined, skipped: incomplete ? "INCOMPLETE after its settled run: a day would not be comparable" : "BENCH_DAY_RUNS=0" };
+      if (!incomplete && DAY_RUNS > 0) {
+        try {
+          day = { tool: peer.name, day: await runDay(job, peer, DAY_RUNS, log) };
+        } finally {
+          restorePrimary(primary, snapshot);
+        }
+        const back = await expectedFrom(primary);
+        const n = (e: typeof expected): string => `${[...e.tags.values()].reduce((k, m) => k + m.size, 0)} tags, ${e.referrers.length} referrers`;
+        // Every tag at its digest and every referrer, not only their numbers.
+        if (fingerprint(back) !== fingerprint(expected)) throw new Error(`peers: the primary was not restored after ${peer.name}'s day: ${n(back)}, expected ${n(expected)}`);
+        const d = day.day;
+        if (d !== undefined) log(`${peer.name} day: ${d.runs} runs in ${d.seconds.toFixed(0)} s, ${d.perHost.reduce((a, b) => a + b, 0)} requests; primary restored as it was before the day (${n(back)})`);
+      }
+      results.push({ peer, runs, verified, errors, day });
     } finally {
       for (const m of mirrors) await m.reg.stop();
       rmSync(job.dir, { recursive: true, force: true });
@@ -157,11 +179,13 @@ try {
   } else {
     log(`ratios: cold wall time: no complete peer to compare sigmirror (${sm === undefined ? "?" : coldWall(sm).toFixed(2)} s) with`);
   }
-  log("a simulated day (new images signed between runs) is not run here: see bench/day.ts for sigmirror's");
+  printDay(log, results.map((t) => t.day));
+  log("");
   log("tools as run (DIR = the tool's scratch directory):");
   for (const t of results) log(`  ${t.peer.name}: ${t.peer.setup}\n         ${t.runs[0]?.r.command ?? ""}`);
-  log(`reproduce with: make build && scripts/install-go-tools.sh && env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy BENCH_IMAGES=${IMAGES} node_modules/.bin/bun bench/peers.ts`);
+  log(`reproduce with: make build && scripts/install-go-tools.sh && env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy BENCH_IMAGES=${IMAGES} BENCH_DAY_RUNS=${DAY_RUNS}${only.length > 0 ? ` BENCH_TOOLS=${only.join(",")}` : ""} node_modules/.bin/bun bench/peers.ts`);
 } finally {
   await primary.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (snapshot !== "") rmSync(snapshot, { recursive: true, force: true });
 }

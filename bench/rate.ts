@@ -77,6 +77,8 @@ interface RateRun {
   readonly primary: HostFigures;
   readonly mirrors: readonly HostFigures[];
   readonly timeline: readonly string[];
+  /** Primary requests that arrived before the first mirror request: what the mirrors waited for, whatever the machine's load. */
+  readonly primaryBeforeMirrors: number;
 }
 
 /** Request kinds as bench/requests.ts counts them, plus the OCI 1.1 referrers API (kindOf's "other"). */
@@ -164,7 +166,9 @@ async function runAt(binary: string, rate: number): Promise<RateRun> {
     const [primary, ...mirrors] = proxies.map((x, i) => figures(i === 0 ? "primary" : `mirror${i}`, x, start, rate));
     if (primary === undefined) throw new Error("bench: no primary figures");
     const timeline = firstRequests(proxies.map((x, i) => [i === 0 ? "primary" : `mirror${i}`, x.records()]), start);
-    return { rate, images: p.images.length, subjects: p.subjectCount, setupS, wallS: run.ms / 1000, loadBefore, loadAfter, primary, mirrors, timeline };
+    const firstMirror = Math.min(...proxies.slice(1).flatMap((x) => x.records().map((r) => r.arrivedAt)));
+    const primaryBeforeMirrors = primaryProxy.records().filter((r) => r.arrivedAt < firstMirror).length;
+    return { rate, images: p.images.length, subjects: p.subjectCount, setupS, wallS: run.ms / 1000, loadBefore, loadAfter, primary, mirrors, timeline, primaryBeforeMirrors };
   } finally {
     for (const x of proxies) await x.stop();
     await p.stop();
@@ -190,6 +194,7 @@ function print(r: RateRun): void {
   }
   console.log(`rate:   kinds: primary: ${r.primary.kinds}`);
   for (const m of r.mirrors) console.log(`rate:   kinds: ${m.label}: ${m.kinds}`);
+  console.log(`rate:   primary requests before the first mirror request: ${r.primaryBeforeMirrors}`);
   if (r.timeline.length > 0) console.log(`rate:   the first ${r.timeline.length} requests (arrived -> answered, s after the start):`);
   for (const line of r.timeline) console.log(`rate:     ${line}`);
   const minShare = Math.min(...r.mirrors.map((m) => m.share));

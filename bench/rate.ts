@@ -76,6 +76,9 @@ interface RateRun {
   readonly loadAfter: readonly number[];
   readonly primary: HostFigures;
   readonly mirrors: readonly HostFigures[];
+  readonly timeline: readonly string[];
+  /** Primary requests that arrived before the first mirror request: what the mirrors waited for, whatever the machine's load. */
+  readonly primaryBeforeMirrors: number;
 }
 
 /** Request kinds as bench/requests.ts counts them, plus the OCI 1.1 referrers API (kindOf's "other"). */
@@ -127,6 +130,18 @@ function figures(label: string, proxy: FaultProxy, start: number, rate: number):
   };
 }
 
+/** BENCH_TIMELINE=N: the first N requests over every host, with when each arrived and was answered. */
+const timelineLength = numbers(process.env["BENCH_TIMELINE"], [0])[0] ?? 0;
+
+function firstRequests(hosts: readonly (readonly [string, readonly ProxyRequestRecord[]])[], start: number): string[] {
+  const all = hosts.flatMap(([label, recs]) => recs.map((r) => ({ label, r })));
+  all.sort((a, b) => a.r.arrivedAt - b.r.arrivedAt);
+  return all.slice(0, timelineLength).map(({ label, r }) => {
+    const answered = r.respondedAt === undefined ? "-" : s((r.respondedAt - start) / 1000, 3);
+    return `${pad(s((r.arrivedAt - start) / 1000, 3), 7)} -> ${pad(answered, 7)} ${label.padEnd(8)} ${r.method} ${r.path}`;
+  });
+}
+
 async function runAt(binary: string, rate: number): Promise<RateRun> {
   const p = await Promotion.start(MIRRORS, { attest: true });
   const proxies: FaultProxy[] = [];
@@ -150,7 +165,10 @@ async function runAt(binary: string, rate: number): Promise<RateRun> {
     expectExit(`rate ${rate}`, run);
     const [primary, ...mirrors] = proxies.map((x, i) => figures(i === 0 ? "primary" : `mirror${i}`, x, start, rate));
     if (primary === undefined) throw new Error("bench: no primary figures");
-    return { rate, images: p.images.length, subjects: p.subjectCount, setupS, wallS: run.ms / 1000, loadBefore, loadAfter, primary, mirrors };
+    const timeline = firstRequests(proxies.map((x, i) => [i === 0 ? "primary" : `mirror${i}`, x.records()]), start);
+    const firstMirror = Math.min(...proxies.slice(1).flatMap((x) => x.records().map((r) => r.arrivedAt)));
+    const primaryBeforeMirrors = primaryProxy.records().filter((r) => r.arrivedAt < firstMirror).length;
+    return { rate, images: p.images.length, subjects: p.subjectCount, setupS, wallS: run.ms / 1000, loadBefore, loadAfter, primary, mirrors, timeline, primaryBeforeMirrors };
   } finally {
     for (const x of proxies) await x.stop();
     await p.stop();
@@ -176,6 +194,9 @@ function print(r: RateRun): void {
   }
   console.log(`rate:   kinds: primary: ${r.primary.kinds}`);
   for (const m of r.mirrors) console.log(`rate:   kinds: ${m.label}: ${m.kinds}`);
+  console.log(`rate:   primary requests before the first mirror request: ${r.primaryBeforeMirrors}`);
+  if (r.timeline.length > 0) console.log(`rate:   the first ${r.timeline.length} requests (arrived -> answered, s after the start):`);
+  for (const line of r.timeline) console.log(`rate:     ${line}`);
   const minShare = Math.min(...r.mirrors.map((m) => m.share));
   const maxPeak = Math.max(...[r.primary, ...r.mirrors].map((h) => h.peak));
   const lastFirst = Math.max(...r.mirrors.map((m) => m.first));

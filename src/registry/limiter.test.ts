@@ -7,6 +7,7 @@ import type { Clock } from "./clock.ts";
 import { FakeClock, ManualClock, until } from "./fake-clock.test-util.ts";
 import { PauseGate } from "./gate.ts";
 import { HostLimiter, type LimiterOptions } from "./limiter.ts";
+import { withRequestPriority } from "./priority.ts";
 import type { HttpRequest, HttpResponse, RoundTrip } from "./types.ts";
 
 // bottleneck's real timers are slow on a loaded machine; nothing here is judged by how slow.
@@ -165,6 +166,35 @@ describe("HostLimiter", () => {
     expect((r.sent[1]?.at ?? 0) - (r.sent[0]?.at ?? 0)).toBe(1000);
     expect(gate.remainingMs("rl:1")).toBe(0);
   });
+
+  test("a freed slot goes to the waiting request of lowest priority, then to the earliest", async () => {
+    // The engine fills a host's slots with later work before the first subject's next read is
+    // asked for; that read must take the next send, not the one after every request queued before it.
+    const { limiter } = make(new FakeClock(), { concurrencyFor: () => 1 });
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const order: string[] = [];
+    const send = limiter.layer(async (r): Promise<HttpResponse> => {
+      order.push(r.url.pathname);
+      if (order.length === 1) await held;
+      return { status: 200, headers: new Headers(), body: new Uint8Array(0), url: r.url };
+    });
+    const at = (path: string): HttpRequest => ({ method: "GET", url: new URL(`http://p:1${path}`), headers: new Headers() });
+    const first = send(at("/first"));
+    await until(() => order.length === 1);
+    const waiting = [
+      withRequestPriority(5, () => send(at("/b1"))),
+      withRequestPriority(5, () => send(at("/b2"))),
+      send(at("/none")),
+      withRequestPriority(1, () => send(at("/c"))),
+      withRequestPriority(5, () => send(at("/b3"))),
+    ];
+    // Every request above is waiting for the one slot (getting there takes no timer).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    release();
+    await Promise.all([first, ...waiting]);
+    expect(order).toEqual(["/first", "/c", "/b1", "/b2", "/b3", "/none"]);
+  }, realTimeoutMs);
 
   test("the sum of host concurrencies is capped", () => {
     const { limiter } = make(new FakeClock(), { concurrencyFor: () => 100, maxTotalConcurrency: 250 });

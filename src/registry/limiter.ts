@@ -2,10 +2,16 @@
 // of that host (bottleneck Group keyed by host: concurrency, and minTime spacing), then, inside
 // the limiter's slot, the strict send window (window.ts). What the host answers about its
 // budget (429/503 with Retry-After, RateLimit-*, bare 429s) pauses that host alone.
+// bottleneck binds a job to its start time when the job gets a slot, up to `concurrency` starts
+// ahead (at R = 20 and 8 slots, 0.4 s). So what it schedules is a ticket, one per waiting
+// request, and a ticket takes whichever request waits with the lowest priority (priority.ts) when
+// it starts: a read the engine needs first goes out at the next start, not behind every request
+// queued before it.
 import Bottleneck from "bottleneck";
 import type { Clock } from "./clock.ts";
 import { requestError, messageOf, RegistryError } from "./error.ts";
 import type { PauseGate } from "./gate.ts";
+import { requestPriority } from "./priority.ts";
 import { rateLimitResetUntil, retryAfterUntil } from "./retry-after.ts";
 import type { HttpRequest, HttpResponse, RoundTrip } from "./types.ts";
 import { hostOf } from "./types.ts";
@@ -26,10 +32,21 @@ export interface LimiterOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** A request waiting for a ticket to start: ordered by (priority, seq). */
+interface Waiter {
+  readonly priority: number;
+  readonly seq: number;
+  /** Runs the request in the ticket's slot; settles when it has (never rejects). */
+  readonly start: () => Promise<void>;
+  readonly fail: (err: unknown) => void;
+}
+
 interface HostState {
   readonly window: SendWindow;
   readonly shape: RateShape;
   readonly concurrency: number;
+  /** As many as the tickets scheduled and not started. */
+  readonly waiting: Waiter[];
   limiter?: Bottleneck;
   ready?: Promise<unknown>;
 }
@@ -41,6 +58,7 @@ export class HostLimiter {
   private readonly hosts = new Map<string, HostState>();
   private readonly group: Bottleneck.Group;
   private allocated = 0;
+  private arrivals = 0;
 
   constructor(private readonly options: LimiterOptions) {
     // Group drops a limiter once no job has started on it for `timeout`; a job here is one
@@ -57,7 +75,7 @@ export class HostLimiter {
       const concurrency = Math.max(1, Math.min(wanted, this.options.maxTotalConcurrency - this.allocated));
       this.allocated += concurrency;
       const shape = rateShape(this.options.rateFor(host), this.options.rateMarginMs);
-      s = { window: new SendWindow(shape), shape, concurrency };
+      s = { window: new SendWindow(shape), shape, concurrency, waiting: [] };
       this.hosts.set(host, s);
     }
     return s;
@@ -135,15 +153,37 @@ export class HostLimiter {
     return res;
   }
 
+  /**
+   * Runs `job` in a slot of `limiter`: schedules a ticket, and when a ticket starts it runs the
+   * waiting job of lowest (priority, arrival), this one or another.
+   */
+  private inTurn<T>(s: HostState, limiter: Bottleneck, priority: number, job: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = { priority, seq: this.arrivals++, start: () => job().then(resolve, reject), fail: reject };
+      let i = s.waiting.length;
+      while (i > 0 && (s.waiting[i - 1]?.priority ?? 0) > priority) i--;
+      s.waiting.splice(i, 0, w);
+      limiter
+        .schedule(() => s.waiting.shift()?.start() ?? Promise.resolve())
+        .catch((err: unknown) => {
+          // The ticket was dropped (the limiter stopped): one waiter fewer can start; this one if it still waits.
+          const at = s.waiting.indexOf(w);
+          const dropped = at >= 0 ? s.waiting.splice(at, 1)[0] : s.waiting.pop();
+          dropped?.fail(err);
+        });
+    });
+  }
+
   layer(next: RoundTrip): RoundTrip {
     return async (req) => {
       const host = hostOf(req.url);
       const s = this.state(host);
+      const priority = requestPriority();
       for (let round = 0; round < 10_000; round++) {
         await this.waitGate(host, req);
         const { limiter, ready } = this.limiterOf(host, s);
         await ready;
-        const out = await limiter.schedule(() => this.inSlot(host, s, req, next));
+        const out = await this.inTurn(s, limiter, priority, () => this.inSlot(host, s, req, next));
         if (out !== requeue) return out;
       }
       throw requestError(req, "unavailable", "paused again and again; giving up");

@@ -112,4 +112,18 @@ describe("HostQueues priorities", () => {
     await Promise.all([first, ...waiting]);
     expect(order).toEqual(["earliest", "early", "late-a", "late-b"]);
   });
+
+  test("a slot freed by earlier work than every waiter's goes to that work's next request, asked right after", async () => {
+    // The first subject's manifest read ends and its tag lookup follows at once: that lookup, not
+    // a later repository's read already waiting, takes the slot.
+    const q = new HostQueues({ limit: () => 1, stopping: () => false, giveUpAfter: 3, isHostFailure: () => true });
+    const order: string[] = [];
+    const job = (name: string) => async () => {
+      order.push(name);
+    };
+    const first = q.run("h", job("read"), 0).then(() => q.run("h", job("next read"), 0));
+    const other = q.run("h", job("later repository"), 7);
+    await Promise.all([first, other]);
+    expect(order).toEqual(["read", "next read", "later repository"]);
+  });
 });

@@ -2,6 +2,7 @@
 // work waits in its own line, not in everyone's), starts nothing once the run is stopping, gives up
 // on a host that keeps failing so that every other host is still completed, and remembers whether
 // a host was asked at all and whether it ever answered (a host that never answered is a failure).
+import { setImmediate } from "node:timers";
 
 export class Stopped extends Error {
   override readonly name = "Stopped";
@@ -115,9 +116,19 @@ export class HostQueues {
       }
       throw err;
     } finally {
-      const next = l.waiting.shift();
-      if (next !== undefined) next.resume();
-      else l.active--;
+      // Work ahead of every waiter usually asks this host again at once (a subject's tag lookup
+      // after its manifest read): the slot waits one turn of the event loop for that request
+      // rather than going to later work that happens to be waiting already.
+      const next = l.waiting[0];
+      if (next !== undefined && next.priority > priority) setImmediate(() => this.handOn(l));
+      else this.handOn(l);
     }
+  }
+
+  /** The slot goes to the first waiter, or is freed. */
+  private handOn(l: Line): void {
+    const next = l.waiting.shift();
+    if (next !== undefined) next.resume();
+    else l.active--;
   }
 }

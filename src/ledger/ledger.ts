@@ -1,7 +1,8 @@
-import { digestText, Names, noChildren, num, suffixCode, suffixOf, type Suffix } from "./codes.ts";
+import { Names, noChildren, num, suffixCode, type Suffix } from "./codes.ts";
 import { isSqliteError, LedgerError, writeError } from "./errors.ts";
 import { WriteApplier } from "./apply.ts";
 import { loadLedger } from "./load.ts";
+import { readReferrerPairs, readTagPairs } from "./read-pairs.ts";
 import { MirrorSets } from "./settle.ts";
 import { digestToBlob } from "./digest.ts";
 import { openForRead, openForWrite, type OpenedLedger } from "./open.ts";
@@ -103,58 +104,16 @@ export class Ledger {
     return this.pairsOf(subject).find((p) => p.mirror === mirror && p.suffix === suffix);
   }
 
-  /** A subject's folded pairs as the file has them now: its hosts and times, undefined when not folded. */
-  private folded(subject: Subject): { hosts: string[]; at: number; due: number } | undefined {
-    const r = this.opened?.db.prepare("SELECT settled_set, settled_at, pairs_due FROM subjects WHERE id = ?").get(subject.id);
-    const set = num(r?.["settled_set"]);
-    if (r === undefined || set === 0) return undefined;
-    return { hosts: this.sets.hostsOf(set).map((id) => this.hosts.byId.get(id) ?? ""), at: num(r["settled_at"]), due: num(r["pairs_due"]) };
-  }
-
   /** Read when asked: a warm run never does for a subject settled on its mirrors. */
   pairsOf(subject: Subject): Pair[] {
     const db = this.opened?.db;
-    if (db === undefined) return [];
-    const f = this.folded(subject);
-    if (f !== undefined) {
-      const tags = db.prepare(`SELECT suffix, ${digestText("digest")} AS digest FROM subject_tags WHERE subject_id = ?`).all(subject.id);
-      return f.hosts.flatMap((mirror) =>
-        tags.map((t) => ({ mirror, suffix: suffixOf(num(t["suffix"])), digest: String(t["digest"]), verifiedAt: f.at, dueAt: f.due })),
-      );
-    }
-    return db
-      .prepare(
-        `SELECT p.host_id, p.suffix, ${digestText("t.digest")} AS digest, p.verified_at, p.verified_at + p.due_in * 60 AS due_at
-         FROM pairs p JOIN subject_tags t ON t.subject_id = p.subject_id AND t.suffix = p.suffix WHERE p.subject_id = ?`,
-      )
-      .all(subject.id)
-      .map((r) => ({
-        mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
-        suffix: suffixOf(num(r["suffix"])),
-        digest: String(r["digest"]),
-        verifiedAt: num(r["verified_at"]),
-        dueAt: num(r["due_at"]),
-      }));
+    return db === undefined ? [] : readTagPairs(db, this.hosts, this.sets, subject.id);
   }
 
   /** The mirrors seen to serve and list each of its referrers: read when asked, as pairsOf(). */
   referrerPairsOf(subject: Subject): ReferrerPair[] {
     const db = this.opened?.db;
-    if (db === undefined) return [];
-    const f = this.folded(subject);
-    if (f !== undefined) {
-      const refs = db.prepare(`SELECT ${digestText("digest")} AS digest FROM subject_referrers WHERE subject_id = ?`).all(subject.id);
-      return f.hosts.flatMap((mirror) => refs.map((r) => ({ mirror, digest: String(r["digest"]), verifiedAt: f.at, dueAt: f.due })));
-    }
-    return db
-      .prepare(`SELECT host_id, ${digestText("digest")} AS digest, verified_at, verified_at + due_in * 60 AS due_at FROM referrer_pairs WHERE subject_id = ?`)
-      .all(subject.id)
-      .map((r) => ({
-        mirror: this.hosts.byId.get(num(r["host_id"])) ?? "",
-        digest: String(r["digest"]),
-        verifiedAt: num(r["verified_at"]),
-        dueAt: num(r["due_at"]),
-      }));
+    return db === undefined ? [] : readReferrerPairs(db, this.hosts, this.sets, subject.id);
   }
 
   /** The children of an index, [] for a plain manifest, undefined when never read. */

@@ -8,3 +8,9 @@ export function digestToBlob(digest: string): Uint8Array {
   return Uint8Array.from(Buffer.from(m[1], "hex"));
 }
 
+/** digestToBlob() undone: 32 bytes are a sha256, anything else the digest's text. */
+export function blobToDigest(blob: Uint8Array): string {
+  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  return blob.length === 32 ? `sha256:${bytes.toString("hex")}` : bytes.toString("utf8");
+}
+

@@ -2,6 +2,7 @@
 // at 2x the k8s shape. Digests sit as raw bytes in one pool and become text when asked for (a warm
 // run asks for none of them); one small object per subject's tags instead of a Map.
 import { FAMILIES, type Suffix } from "./codes.ts";
+import { blobToDigest } from "./digest.ts";
 import type { LedgerReferrer } from "./types.ts";
 
 /** sha256 digests as their 32 bytes, back to back; a digest is its offset here. */
@@ -11,7 +12,7 @@ export class DigestPool {
 
   /** A stored digest value: its offset for 32 bytes (sha256), else its text. */
   add(value: Uint8Array): number | string {
-    if (value.length !== 32) return Buffer.from(value).toString("utf8");
+    if (value.length !== 32) return blobToDigest(value);
     if (this.used + 32 > this.bytes.length) {
       const grown = new Uint8Array(Math.max(1 << 16, this.bytes.length * 2));
       grown.set(this.bytes);
@@ -24,7 +25,7 @@ export class DigestPool {
 
   text(ref: number | string): string {
     if (typeof ref === "string") return ref;
-    return `sha256:${Buffer.from(this.bytes.buffer, this.bytes.byteOffset + ref, 32).toString("hex")}`;
+    return blobToDigest(this.bytes.subarray(ref, ref + 32));
   }
 }
 

@@ -1,6 +1,7 @@
 // Reading a ledger whole when it opens (a run asks about every group): names, subjects with their
 // tags, referrers and pair summaries, which digests were read and the children of indexes. No pair row.
 import { digestText, familiesOf, noChildren, num, STATES, suffixOf, type Names, type Suffix } from "./codes.ts";
+import { blobToDigest } from "./digest.ts";
 import { DigestPool, FamilyTags, noFamilyTags, PooledReferrer } from "./family-tags.ts";
 import type { MirrorSets } from "./settle.ts";
 import type { Database, SqlValue } from "./sqlite.ts";
@@ -88,6 +89,6 @@ function childrenOf(value: SqlValue): readonly string[] {
   if (typeof value === "string") return value === "" ? [] : value.split("\n");
   if (!(value instanceof Uint8Array)) return noChildren;
   const out: string[] = [];
-  for (let i = 0; i + 32 <= value.length; i += 32) out.push(`sha256:${Buffer.from(value.subarray(i, i + 32)).toString("hex")}`);
+  for (let i = 0; i + 32 <= value.length; i += 32) out.push(blobToDigest(value.subarray(i, i + 32)));
   return out;
 }

@@ -2,7 +2,7 @@
 // stored where used, a subject's pairs unfolded before a write touches them and folded again by
 // summarise() (settle.ts).
 import { digestToBlob, SHA256 } from "./digest.ts";
-import { digestText, familiesMask, familiesOf, Names, num, STATES, suffixCode } from "./codes.ts";
+import { digestText, dueInMinutes, familiesMask, familiesOf, Names, num, STATES, suffixCode } from "./codes.ts";
 import { fold, MirrorSets, unfold } from "./settle.ts";
 import type { Database } from "./sqlite.ts";
 import { keyOf, type LedgerReferrer, type SubjectKey, type Write } from "./types.ts";
@@ -138,7 +138,7 @@ export class WriteApplier {
         db.prepare(
           `INSERT INTO pairs (subject_id, host_id, suffix, verified_at, due_in) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (subject_id, host_id, suffix) DO UPDATE SET verified_at = excluded.verified_at, due_in = excluded.due_in`,
-        ).run(subjectId, hostId, code, w.verifiedAt, Math.max(0, Math.floor((w.dueAt - w.verifiedAt) / 60)));
+        ).run(subjectId, hostId, code, w.verifiedAt, dueInMinutes(w.verifiedAt, w.dueAt));
         return subjectId;
       }
       case "refpair": {
@@ -151,7 +151,7 @@ export class WriteApplier {
         db.prepare(
           `INSERT INTO referrer_pairs (subject_id, host_id, digest, verified_at, due_in) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (subject_id, host_id, digest) DO UPDATE SET verified_at = excluded.verified_at, due_in = excluded.due_in`,
-        ).run(subjectId, hostId, digest, w.verifiedAt, Math.max(0, Math.floor((w.dueAt - w.verifiedAt) / 60)));
+        ).run(subjectId, hostId, digest, w.verifiedAt, dueInMinutes(w.verifiedAt, w.dueAt));
         return subjectId;
       }
       case "unpair": {

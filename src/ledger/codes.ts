@@ -44,6 +44,9 @@ export class Names {
 export const digestText = (column: string): string =>
   `CASE WHEN length(${column}) = 32 THEN 'sha256:' || lower(hex(${column})) ELSE CAST(${column} AS TEXT) END`;
 
+/** A pair's due time as stored: whole minutes after its verification, never negative. */
+export const dueInMinutes = (verifiedAt: number, dueAt: number): number => Math.max(0, Math.floor((dueAt - verifiedAt) / 60));
+
 /** Shared by every plain manifest's entry. */
 export const noChildren: readonly string[] = [];
 

@@ -2,7 +2,7 @@
 // referrer of the subject (the settled case, 40 pairs per digest at k8s scale), the ledger stores
 // the set's id and two times instead of a row per pair. Unfolded into rows before any write that
 // touches them, folded again after: the rows stay the one truth the writes work on.
-import { num } from "./codes.ts";
+import { dueInMinutes, num } from "./codes.ts";
 import type { Database } from "./sqlite.ts";
 
 /** Mirror sets, interned by their sorted host ids: few (one per distinct mirror list). */
@@ -48,7 +48,7 @@ export function unfold(db: Database, sets: MirrorSets, subjectId: number): void 
   const set = num(row?.["settled_set"]);
   if (row === undefined || set === 0) return;
   const at = num(row["settled_at"]);
-  const dueIn = Math.max(0, Math.floor((num(row["pairs_due"]) - at) / 60));
+  const dueIn = dueInMinutes(at, num(row["pairs_due"]));
   const suffixes = db.prepare("SELECT suffix FROM subject_tags WHERE subject_id = ?").all(subjectId).map((r) => num(r["suffix"]));
   const referrers = db.prepare("SELECT digest FROM subject_referrers WHERE subject_id = ?").all(subjectId).map((r) => r["digest"] ?? null);
   for (const host of sets.hostsOf(set)) {

@@ -68,10 +68,11 @@ export function validateExisting(path: string, deep = false): void {
 function migrate(db: Database): void {
   const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0);
   if (version === SCHEMA_VERSION) return;
+  // Schema 3 folds settled subjects' pairs (settle.ts) of a ledger that had pairs: once, here.
+  const folding = version > 0 && version < 3;
   db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(migrations[v] ?? "");
-    // Schema 3 folds settled subjects' pairs (settle.ts): done here, once, for every subject with pairs.
-    if (version > 0 && version < 3) {
+    if (folding) {
       const sets = new MirrorSets();
       const ids = db.prepare("SELECT subject_id FROM pairs UNION SELECT subject_id FROM referrer_pairs").all();
       for (const r of ids) fold(db, sets, Number(r["subject_id"]));
@@ -80,7 +81,7 @@ function migrate(db: Database): void {
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   });
   // The old tables' pages are free now: give them back (once; a run never frees that much again).
-  if (version > 0 && version < 3) db.exec("VACUUM");
+  if (folding) db.exec("VACUUM");
 }
 
 /**

@@ -9,9 +9,7 @@ export interface Statement {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number };
   get(...params: SqlValue[]): Row | undefined;
   all(...params: SqlValue[]): Row[];
-  /** Row by row: for the large reads at open, which need not hold every row at once. */
-  iterate(...params: SqlValue[]): IterableIterator<Row>;
-  /** As iterate(), each row an array by column position: no object per row. */
+  /** Row by row, each an array by column position: the large reads at open hold neither every row nor an object per row. */
   iterateArrays(...params: SqlValue[]): IterableIterator<readonly SqlValue[]>;
 }
 
@@ -44,10 +42,6 @@ class NodeStatement implements Statement {
   all(...params: SqlValue[]): Row[] {
     this.inner.setReturnArrays(false);
     return this.inner.all(...params) as Row[];
-  }
-  iterate(...params: SqlValue[]): IterableIterator<Row> {
-    this.inner.setReturnArrays(false);
-    return this.inner.iterate(...params) as IterableIterator<Row>;
   }
   iterateArrays(...params: SqlValue[]): IterableIterator<readonly SqlValue[]> {
     this.inner.setReturnArrays(true);

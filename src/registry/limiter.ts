@@ -32,10 +32,9 @@ export interface LimiterOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** A request waiting for a ticket to start: ordered by (priority, seq). */
+/** A request waiting for a ticket to start: kept ordered by priority, then arrival (inserted after its equals). */
 interface Waiter {
   readonly priority: number;
-  readonly seq: number;
   /** Runs the request in the ticket's slot; settles when it has (never rejects). */
   readonly start: () => Promise<void>;
   readonly fail: (err: unknown) => void;
@@ -58,7 +57,6 @@ export class HostLimiter {
   private readonly hosts = new Map<string, HostState>();
   private readonly group: Bottleneck.Group;
   private allocated = 0;
-  private arrivals = 0;
 
   constructor(private readonly options: LimiterOptions) {
     // Group drops a limiter once no job has started on it for `timeout`; a job here is one
@@ -159,7 +157,7 @@ export class HostLimiter {
    */
   private inTurn<T>(s: HostState, limiter: Bottleneck, priority: number, job: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const w: Waiter = { priority, seq: this.arrivals++, start: () => job().then(resolve, reject), fail: reject };
+      const w: Waiter = { priority, start: () => job().then(resolve, reject), fail: reject };
       let i = s.waiting.length;
       while (i > 0 && (s.waiting[i - 1]?.priority ?? 0) > priority) i--;
       s.waiting.splice(i, 0, w);
